@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { contract, nonEmpty } from '../contracts/contract';
+import type { ContractIssue } from '../contracts/issues';
+import { parseYaml } from '../contracts/yaml';
+import { FLOWS, type AgentName } from '../flows';
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration as `250ms`, `30s`, `5m`, `1h`, or a number of milliseconds; parsed to milliseconds. */
+export const DurationMs = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { message: 'expected a duration such as "30s", "500ms" or "5m"' })
+    .transform((text) => {
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text);
+      return Math.round(Number(match?.[1]) * (UNITS[match?.[2] ?? 'ms'] ?? 1));
+    }),
+]);
+
+/** How Temporal retries one agent's handoffs. */
+export const RetrySettings = contract({
+  max_attempts: z.number().int().min(1, { message: 'expected at least 1 attempt' }).optional(),
+  initial_interval: DurationMs.optional(),
+  backoff: z.number().min(1, { message: 'expected a backoff coefficient of at least 1' }).optional(),
+  max_interval: DurationMs.optional(),
+});
+
+const common = {
+  timeout: DurationMs.optional(),
+  retry: RetrySettings.optional(),
+  /** Retry a reply that breaks its contract (an agent that is sometimes wrong) instead of failing at once. */
+  retry_invalid_output: z.boolean().optional(),
+};
+
+export const BuiltinBinding = contract({
+  transport: z.literal('builtin'),
+  /** DuckDB file the built-in Schema and Radar agents use; defaults to `<out>/warehouse.duckdb`. */
+  warehouse: nonEmpty.optional(),
+  ...common,
+});
+
+export const HttpBinding = contract({
+  transport: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }),
+  /** Name of the environment variable holding the bearer token; the token itself never goes in this file. */
+  token_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' })
+    .optional(),
+  ...common,
+});
+
+export const CommandBinding = contract({
+  transport: z.literal('command'),
+  /** The program and its arguments; run without a shell. */
+  command: z
+    .array(nonEmpty)
+    .min(1, { message: 'expected the program and its arguments, e.g. ["python3", "agent.py"]' }),
+  cwd: nonEmpty.optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  ...common,
+});
+
+export const AgentBinding = z.discriminatedUnion('transport', [BuiltinBinding, HttpBinding, CommandBinding], {
+  error: (issue) =>
+    issue.code === 'invalid_union' && issue.input === undefined
+      ? 'missing required field (expected one of "builtin" | "http" | "command")'
+      : `expected transport "builtin", "http" or "command", got ${JSON.stringify(issue.input)}`,
+});
+export type AgentBinding = z.infer<typeof AgentBinding>;
+
+/** agents.yaml: which transport each agent is reached by, and its timeout and retry policy. */
+export const AgentsFile = contract({
+  defaults: contract({ ...common }).optional(),
+  agents: contract({
+    schema: AgentBinding.optional(),
+    stream: AgentBinding.optional(),
+    builder: AgentBinding.optional(),
+    pulse: AgentBinding.optional(),
+    canvas: AgentBinding.optional(),
+    radar: AgentBinding.optional(),
+    scaffold: AgentBinding.optional(),
+  }),
+});
+export type AgentsFile = z.infer<typeof AgentsFile>;
+
+/** The agents that receive a handoff in some flow; each of them must be bound. */
+export const RECEIVING_AGENTS: readonly AgentName[] = [
+  ...new Set(Object.values(FLOWS).flatMap((f) => f.handoffs.map((h) => h.to))),
+];
+
+export class AgentsFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly ContractIssue[],
+  ) {
+    super(
+      `${file} is not valid:\n${issues.map((i) => `  ${i.path}${i.line !== undefined ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n')}`,
+    );
+    this.name = 'AgentsFileError';
+  }
+}
+
+/**
+ * Parses agents.yaml text. Every agent that receives a handoff must be bound, and every token variable
+ * named must be set, so a worker never starts half-configured.
+ */
+export function parseAgentsFile(text: string, file: string, env: NodeJS.ProcessEnv = process.env): AgentsFile {
+  const parsed = parseYaml(text, AgentsFile);
+  if (!parsed.ok) throw new AgentsFileError(file, parsed.issues);
+  const issues: ContractIssue[] = [];
+  for (const name of RECEIVING_AGENTS) {
+    const binding = parsed.value.agents[name];
+    if (binding === undefined) {
+      issues.push({
+        path: `agents.${name}`,
+        message: 'missing binding (every agent that receives a handoff needs one)',
+        segments: ['agents', name],
+      });
+    } else if (
+      binding.transport === 'http' &&
+      binding.token_env !== undefined &&
+      env[binding.token_env] === undefined
+    ) {
+      issues.push({
+        path: `agents.${name}.token_env`,
+        message: `expected environment variable ${binding.token_env} to be set, got nothing`,
+        segments: ['agents', name, 'token_env'],
+      });
+    }
+  }
+  if (issues.length > 0) throw new AgentsFileError(file, issues);
+  return parsed.value;
+}
+
+export async function loadAgentsFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<AgentsFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AgentsFileError(file, [
+      { path: '(file)', message: `cannot read: ${err instanceof Error ? err.message : String(err)}`, segments: [] },
+    ]);
+  }
+  return parseAgentsFile(text, file, env);
+}

@@ -1,0 +1,66 @@
+import type { Client } from '@temporalio/client';
+import { TASK_QUEUE } from '../names';
+import { startChain, waitChain } from '../temporal/chains';
+import { ExitCode } from './errors';
+import { flowArg, readFlowInput } from './input';
+import { chainJson, chainReport } from './render';
+import { printJson, uiBase, withClient } from './context';
+
+export interface RunOptions {
+  readonly input: string;
+  readonly id?: string;
+  readonly partition?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `run <flow> --input <file>`: checks the input, starts the chain (or attaches to the running one with the
+ * same id) and waits for it. Exit 0 if it completed, 1 if it failed.
+ */
+export async function runCommand(flowName: string, options: RunOptions): Promise<number> {
+  const flow = flowArg(flowName);
+  const payload = await readFlowInput(flow, options.input);
+  return withClient(async (client, target) => {
+    const started = await startChain(client, flow, payload, options);
+    if (options.json !== true) process.stderr.write(`started ${started.workflowId} (run ${started.runId})\n`);
+    await warnIfNoWorker(client, target.namespace);
+    const outcome = await waitChain(started.handle);
+    if (options.json === true) printJson(chainJson(started.workflowId, started.runId, outcome));
+    else console.log(chainReport(started.workflowId, started.runId, outcome, uiBase(target)));
+    return outcome.status === 'COMPLETED' ? ExitCode.Ok : ExitCode.WorkflowFailed;
+  });
+}
+
+/** `start <flow> --input <file>`: checks the input, starts the chain and returns without waiting. */
+export async function startCommand(flowName: string, options: RunOptions): Promise<number> {
+  const flow = flowArg(flowName);
+  const payload = await readFlowInput(flow, options.input);
+  return withClient(async (client, target) => {
+    const started = await startChain(client, flow, payload, options);
+    if (options.json === true) printJson({ workflowId: started.workflowId, runId: started.runId });
+    else {
+      console.log(started.workflowId);
+      process.stderr.write(
+        `started run ${started.runId}; follow it with: npx stream-collab show ${started.workflowId}\n`,
+      );
+      await warnIfNoWorker(client, target.namespace);
+    }
+    return ExitCode.Ok;
+  });
+}
+
+/** A chain without a worker waits forever; say so instead of hanging silently. */
+async function warnIfNoWorker(client: Client, namespace: string): Promise<void> {
+  try {
+    const response = await client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: 1,
+    });
+    if ((response.pollers ?? []).length === 0) {
+      process.stderr.write(`no worker is polling task queue ${TASK_QUEUE}; start one with: npm run worker\n`);
+    }
+  } catch {
+    // Only a hint: a server that cannot describe task queues still runs the chain.
+  }
+}

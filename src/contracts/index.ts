@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { ContractName } from '../flows';
+import { BuilderOutput } from './builder-output';
+import { CanvasOutput } from './canvas-output';
+import { toContractIssues, type ContractIssue } from './issues';
+import { PipelineRequest } from './pipeline-request';
+import { PulseToStream } from './pulse-to-stream';
+import { RadarOutput } from './radar-output';
+import { ScaffoldOutput } from './scaffold-output';
+import { SchemaOutput } from './schema-output';
+import { SchemaToStream } from './schema-to-stream';
+import { StreamToBuilder } from './stream-to-builder';
+import { StreamToCanvas } from './stream-to-canvas';
+import { StreamToRadar } from './stream-to-radar';
+import { StreamToScaffold } from './stream-to-scaffold';
+import { StreamToSchema } from './stream-to-schema';
+
+export { formatIssues, formatPath, type ContractIssue } from './issues';
+
+/** Every contract by name; flows refer to contracts by these names. */
+export const CONTRACTS: Readonly<Record<ContractName, z.ZodType<Record<string, unknown>>>> = {
+  'schema-to-stream': SchemaToStream,
+  'stream-to-builder': StreamToBuilder,
+  'builder-output': BuilderOutput,
+  'pulse-to-stream': PulseToStream,
+  'stream-to-schema': StreamToSchema,
+  'schema-output': SchemaOutput,
+  'pipeline-request': PipelineRequest,
+  'stream-to-canvas': StreamToCanvas,
+  'canvas-output': CanvasOutput,
+  'stream-to-radar': StreamToRadar,
+  'radar-output': RadarOutput,
+  'stream-to-scaffold': StreamToScaffold,
+  'scaffold-output': ScaffoldOutput,
+};
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; issues: ContractIssue[] };
+
+/** Checks data against a schema; each issue names where, what was expected and what came. */
+export function check<T>(schema: z.ZodType<T>, data: unknown): Checked<T> {
+  const result = schema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, issues: toContractIssues(result.error.issues) };
+}
+
+/** Checks a payload against a named contract. */
+export function checkContract(name: ContractName, data: unknown): Checked<Record<string, unknown>> {
+  return check(CONTRACTS[name], data);
+}

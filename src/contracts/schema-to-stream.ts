@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { contract, identifier } from './contract';
+
+/**
+ * Schema → Stream (Pattern A, "Input from Schema"): the source tables of a newly designed model and the
+ * model they feed. Stream answers with the connector requirements Builder needs.
+ */
+export const SchemaToStream = contract({
+  source_tables: z.array(identifier).min(1, { message: 'expected at least one source table' }),
+  target_model: identifier,
+});
+export type SchemaToStream = z.infer<typeof SchemaToStream>;

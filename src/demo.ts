@@ -1,0 +1,80 @@
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadAgentsFile } from './agents/config';
+import { AgentRegistry } from './agents/registry';
+import { readFlowInput, flowArg } from './cli/input';
+import { chainReport } from './cli/render';
+import { FLOW_NAMES } from './flows';
+import { DEFAULT_AGENTS_FILE } from './names';
+import { startChain, waitChain } from './temporal/chains';
+import { connectClient, connectWorker } from './temporal/connection';
+import { resolveServer } from './temporal/devserver';
+import { createWorker } from './worker';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/**
+ * `npm run demo`: the five patterns end to end on an embedded dev server (or TEMPORAL_ADDRESS), with the
+ * built-in agents, artifacts under --out. Stops everything it started unless --keep.
+ */
+async function demo(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      keep: { type: 'boolean', default: false },
+      out: { type: 'string', default: join('out', 'demo') },
+      agents: { type: 'string', default: process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE },
+    },
+  });
+  const outDir = resolve(values.out);
+  const agents = new AgentRegistry(await loadAgentsFile(values.agents));
+  const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
+  const connection = await connectWorker(server.target);
+  const { client, close } = await connectClient(server.target);
+  let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let running: Promise<void> | undefined;
+  try {
+    worker = await createWorker({ connection, namespace: server.target.namespace, agents, outDir });
+    running = worker.run();
+    console.log(`worker running; artifacts under ${outDir}\n`);
+    const files = (await readdir(join(ROOT, 'examples'))).filter((f) => f.endsWith('.yaml'));
+    let failed = 0;
+    for (const flowName of FLOW_NAMES) {
+      const file = files.find((f) => f === `${flowName}.yaml`);
+      if (file === undefined) continue;
+      const flow = flowArg(flowName);
+      const payload = await readFlowInput(flow, join(ROOT, 'examples', file));
+      const started = await startChain(client, flow, payload);
+      const outcome = await waitChain(started.handle);
+      if (outcome.status !== 'COMPLETED') failed += 1;
+      console.log(chainReport(started.workflowId, started.runId, outcome, server.uiUrl));
+      console.log('');
+    }
+    console.log(`${FLOW_NAMES.length - failed} of ${FLOW_NAMES.length} chains completed; artifacts under ${outDir}`);
+    if (values.keep) {
+      console.log(
+        `--keep: server ${server.target.connection.address}${server.uiUrl !== undefined ? `, Web UI ${server.uiUrl}` : ''} and the worker stay up; Ctrl-C to stop`,
+      );
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+    }
+    return failed === 0 ? 0 : 1;
+  } finally {
+    if (worker !== undefined && worker.getState() === 'RUNNING') worker.shutdown();
+    await running?.catch(() => undefined);
+    await close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+demo().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

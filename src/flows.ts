@@ -1,0 +1,148 @@
+/**
+ * The five collaboration patterns of the seed as data: who hands what to whom. Imported by workflows
+ * (so it stays free of Node and of zod), by the CLI and by tests. Changing a flow's handoffs changes the
+ * commands its running workflows issue: add a `patched()` branch in the workflow rather than editing a
+ * step in place while runs are in flight.
+ */
+
+/** Payload contracts, named by the boundary they cross (`from-to`) or by the agent whose final output they are. */
+export const CONTRACT_NAMES = [
+  'schema-to-stream',
+  'stream-to-builder',
+  'builder-output',
+  'pulse-to-stream',
+  'stream-to-schema',
+  'schema-output',
+  'pipeline-request',
+  'stream-to-canvas',
+  'canvas-output',
+  'stream-to-radar',
+  'radar-output',
+  'stream-to-scaffold',
+  'scaffold-output',
+] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+/** The agents of the seed, plus `requester`: whoever asks Stream for a design in Patterns C–E. */
+export const AGENT_NAMES = ['schema', 'stream', 'builder', 'pulse', 'canvas', 'radar', 'scaffold'] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+export type Party = AgentName | 'requester';
+
+/** One handoff: `from` hands a payload of contract `input` to `to`, which answers with contract `reply`. */
+export interface HandoffSpec {
+  readonly from: Party;
+  readonly to: AgentName;
+  readonly input: ContractName;
+  readonly reply: ContractName;
+}
+
+export interface FlowSpec {
+  readonly name: FlowName;
+  readonly workflowType: string;
+  readonly pattern: 'A' | 'B' | 'C' | 'D' | 'E';
+  readonly title: string;
+  readonly trigger: string;
+  readonly handoffs: readonly HandoffSpec[];
+}
+
+export const FLOW_NAMES = [
+  'schema-to-pipeline',
+  'analytics-pipeline',
+  'pipeline-visualization',
+  'pipeline-testing',
+  'cost-aware-pipeline',
+] as const;
+export type FlowName = (typeof FLOW_NAMES)[number];
+
+export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
+  'schema-to-pipeline': {
+    name: 'schema-to-pipeline',
+    workflowType: 'schemaToPipeline',
+    pattern: 'A',
+    title: 'Schema-to-Pipeline',
+    trigger: 'New data model designed, pipeline needed',
+    handoffs: [
+      { from: 'schema', to: 'stream', input: 'schema-to-stream', reply: 'stream-to-builder' },
+      { from: 'stream', to: 'builder', input: 'stream-to-builder', reply: 'builder-output' },
+    ],
+  },
+  'analytics-pipeline': {
+    name: 'analytics-pipeline',
+    workflowType: 'analyticsPipeline',
+    pattern: 'B',
+    title: 'Analytics Pipeline',
+    trigger: 'Analytics/KPI requirements need pipeline',
+    handoffs: [
+      { from: 'pulse', to: 'stream', input: 'pulse-to-stream', reply: 'stream-to-schema' },
+      { from: 'stream', to: 'schema', input: 'stream-to-schema', reply: 'schema-output' },
+    ],
+  },
+  'pipeline-visualization': {
+    name: 'pipeline-visualization',
+    workflowType: 'pipelineVisualization',
+    pattern: 'C',
+    title: 'Pipeline Visualization',
+    trigger: 'Pipeline documentation needed',
+    handoffs: [
+      { from: 'requester', to: 'stream', input: 'pipeline-request', reply: 'stream-to-canvas' },
+      { from: 'stream', to: 'canvas', input: 'stream-to-canvas', reply: 'canvas-output' },
+    ],
+  },
+  'pipeline-testing': {
+    name: 'pipeline-testing',
+    workflowType: 'pipelineTesting',
+    pattern: 'D',
+    title: 'Pipeline Testing',
+    trigger: 'Pipeline tests needed',
+    handoffs: [
+      { from: 'requester', to: 'stream', input: 'pipeline-request', reply: 'stream-to-radar' },
+      { from: 'stream', to: 'radar', input: 'stream-to-radar', reply: 'radar-output' },
+    ],
+  },
+  'cost-aware-pipeline': {
+    name: 'cost-aware-pipeline',
+    workflowType: 'costAwarePipeline',
+    pattern: 'E',
+    title: 'Cost-Aware Pipeline',
+    trigger: 'Infrastructure provisioning needed',
+    handoffs: [
+      { from: 'requester', to: 'stream', input: 'pipeline-request', reply: 'stream-to-scaffold' },
+      { from: 'stream', to: 'scaffold', input: 'stream-to-scaffold', reply: 'scaffold-output' },
+    ],
+  },
+};
+
+/** The list each contract is mostly about, to say "3 connector requirements" in summaries. */
+export const CONTRACT_SUBJECT: Readonly<Record<ContractName, { key: string; noun: string }>> = {
+  'schema-to-stream': { key: 'source_tables', noun: 'source table' },
+  'stream-to-builder': { key: 'connector_requirements', noun: 'connector requirement' },
+  'builder-output': { key: 'connectors', noun: 'connector spec' },
+  'pulse-to-stream': { key: 'metrics', noun: 'metric' },
+  'stream-to-schema': { key: 'mart_requirements', noun: 'mart requirement' },
+  'schema-output': { key: 'tables', noun: 'table' },
+  'pipeline-request': { key: 'sources', noun: 'source' },
+  'stream-to-canvas': { key: 'edges', noun: 'edge' },
+  'canvas-output': { key: 'diagram', noun: 'diagram' },
+  'stream-to-radar': { key: 'test_requirements', noun: 'test requirement' },
+  'radar-output': { key: 'checks', noun: 'check' },
+  'stream-to-scaffold': { key: 'infrastructure_needs', noun: 'infrastructure need' },
+  'scaffold-output': { key: 'plan', noun: 'plan item' },
+};
+
+export function isContractName(name: string): name is ContractName {
+  return (CONTRACT_NAMES as readonly string[]).includes(name);
+}
+
+export function isFlowName(name: string): name is FlowName {
+  return (FLOW_NAMES as readonly string[]).includes(name);
+}
+
+/** "3 connector requirements": how much a payload carries, for summaries and tables. */
+export function describePayload(contract: ContractName, payload: unknown): string {
+  const { key, noun } = CONTRACT_SUBJECT[contract];
+  const value: unknown = typeof payload === 'object' && payload !== null ? Reflect.get(payload, key) : undefined;
+  let count = 1;
+  if (Array.isArray(value)) count = value.length;
+  else if (typeof value === 'object' && value !== null) count = Object.keys(value).length;
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

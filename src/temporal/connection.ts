@@ -1,0 +1,70 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from '../names';
+
+/** Where the server is and how to authenticate: from env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*) or a temporal.toml profile. */
+export interface ServerTarget {
+  readonly connection: NativeConnectionOptions & { address: string };
+  readonly namespace: string;
+}
+
+/** Thrown when no connection can be made; the CLI exits 3 on it. */
+export class ServerUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach the Temporal server at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'ServerUnreachableError';
+  }
+}
+
+/** The target from the environment and Temporal's client config file, with local defaults. */
+export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): ServerTarget {
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const config = loadClientConnectConfig({ overrideEnvVars });
+  return {
+    connection: { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS },
+    namespace: config.namespace ?? DEFAULT_NAMESPACE,
+  };
+}
+
+/** A local target (the embedded dev server). */
+export function localTarget(address: string, namespace: string = DEFAULT_NAMESPACE): ServerTarget {
+  return { connection: { address }, namespace };
+}
+
+/** A client on the target; call `close()` in `finally`. */
+export async function connectClient(target: ServerTarget): Promise<{ client: Client; close: () => Promise<void> }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...clientOptions(target), connectTimeout: '5s' });
+  } catch (err) {
+    throw new ServerUnreachableError(target.connection.address, err);
+  }
+  return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
+}
+
+/** A worker connection on the target; call `close()` in `finally`. */
+export async function connectWorker(target: ServerTarget): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(target.connection);
+  } catch (err) {
+    throw new ServerUnreachableError(target.connection.address, err);
+  }
+}
+
+function clientOptions(target: ServerTarget) {
+  const { address, tls, apiKey, metadata } = target.connection;
+  return {
+    address,
+    ...(tls !== undefined ? { tls } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
+  };
+}

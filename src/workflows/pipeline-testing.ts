@@ -1,0 +1,7 @@
+import { FLOWS } from '../flows';
+import { runChain, type ChainInput, type ChainResult } from './chain';
+
+/** Pattern D, flow `pipeline-testing`. requester → Stream → Radar: a pipeline request becomes test requirements, then SQL checks run against the warehouse. */
+export async function pipelineTesting(input: ChainInput): Promise<ChainResult> {
+  return runChain(FLOWS['pipeline-testing'], input);
+}
