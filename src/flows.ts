@@ -1,3 +1,4 @@
+import { field } from './field';
 /**
  * The five collaboration patterns of the seed as data: who hands what to whom. Imported by workflows
  * (so it stays free of Node and of zod), by the CLI and by tests. Changing a flow's handoffs changes the
@@ -140,7 +141,7 @@ export function isFlowName(name: string): name is FlowName {
 /** "3 connector requirements": how much a payload carries, for summaries and tables. */
 export function describePayload(contract: ContractName, payload: unknown): string {
   const { key, noun } = CONTRACT_SUBJECT[contract];
-  const value: unknown = typeof payload === 'object' && payload !== null ? Reflect.get(payload, key) : undefined;
+  const value = field(payload, key);
   let count = 1;
   if (Array.isArray(value)) count = value.length;
   else if (typeof value === 'object' && value !== null) count = Object.keys(value).length;

@@ -6,7 +6,7 @@ import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin';
 import { AgentsFileError, loadAgentsFile } from './agents/config';
 import { AgentRegistry } from './agents/registry';
 import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names';
-import { connectWorker, ServerUnreachableError, targetFromEnv } from './temporal/connection';
+import { connectWorker, ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -42,21 +42,26 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
 }
 
-/** `npm run worker`: AGENTS_FILE (default agents.yaml), OUT_DIR (default out), and the TEMPORAL_* connection env. */
+/**
+ * `npm run worker`: AGENTS_FILE (default agents.yaml), OUT_DIR (default out), STREAM_COLLAB_TASK_QUEUE
+ * (default stream-collab), and the TEMPORAL_* connection env.
+ */
 async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
   const target = targetFromEnv();
   const connection = await connectWorker(target);
   try {
+    const taskQueue = taskQueueFromEnv();
     const worker = await createWorker({
       connection,
       namespace: target.namespace,
+      taskQueue,
       agents,
       outDir: process.env.OUT_DIR ?? DEFAULT_OUT_DIR,
     });
     console.log(
-      `worker: task queue ${TASK_QUEUE} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
+      `worker: task queue ${taskQueue} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
     );
     // Worker.run() stops gracefully on SIGINT/SIGTERM: running activities finish, then it returns.
     await worker.run();

@@ -12,6 +12,7 @@ import { httpTransport } from '../agents/transports/http';
 import { checkContract, type ContractIssue } from '../contracts';
 import { FailureType } from '../errors';
 import type { AgentName, ContractName, FlowName, Party } from '../flows';
+import { field } from '../field';
 
 export interface ActivityDeps {
   readonly agents: AgentRegistry;
@@ -214,8 +215,8 @@ function splitArtifacts(raw: unknown): { artifacts: { name: string; content: str
     (a: unknown) =>
       typeof a !== 'object' ||
       a === null ||
-      typeof Reflect.get(a, 'name') !== 'string' ||
-      typeof Reflect.get(a, 'content') !== 'string',
+      typeof field(a, 'name') !== 'string' ||
+      typeof field(a, 'content') !== 'string',
   );
   if (!Array.isArray(artifacts) || bad >= 0) {
     throw new HandoffError(
@@ -226,8 +227,8 @@ function splitArtifacts(raw: unknown): { artifacts: { name: string; content: str
   }
   return {
     artifacts: list.map((a: unknown) => ({
-      name: String(Reflect.get(Object(a), 'name')),
-      content: String(Reflect.get(Object(a), 'content')),
+      name: String(field(a, 'name')),
+      content: String(field(a, 'content')),
     })),
     reply,
   };

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { TASK_QUEUE } from '../names';
+import { taskQueueFromEnv } from '../temporal/connection';
 import { startChain, waitChain } from '../temporal/chains';
 import { ExitCode } from './errors';
 import { flowArg, readFlowInput } from './input';
@@ -21,7 +21,7 @@ export async function runCommand(flowName: string, options: RunOptions): Promise
   const flow = flowArg(flowName);
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
-    const started = await startChain(client, flow, payload, options);
+    const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
     if (options.json !== true) process.stderr.write(`started ${started.workflowId} (run ${started.runId})\n`);
     await warnIfNoWorker(client, target.namespace);
     const outcome = await waitChain(started.handle);
@@ -36,7 +36,7 @@ export async function startCommand(flowName: string, options: RunOptions): Promi
   const flow = flowArg(flowName);
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
-    const started = await startChain(client, flow, payload, options);
+    const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
     if (options.json === true) printJson({ workflowId: started.workflowId, runId: started.runId });
     else {
       console.log(started.workflowId);
@@ -54,11 +54,11 @@ async function warnIfNoWorker(client: Client, namespace: string): Promise<void> 
   try {
     const response = await client.workflowService.describeTaskQueue({
       namespace,
-      taskQueue: { name: TASK_QUEUE },
+      taskQueue: { name: taskQueueFromEnv() },
       taskQueueType: 1,
     });
     if ((response.pollers ?? []).length === 0) {
-      process.stderr.write(`no worker is polling task queue ${TASK_QUEUE}; start one with: npm run worker\n`);
+      process.stderr.write(`no worker is polling task queue ${taskQueueFromEnv()}; start one with: npm run worker\n`);
     }
   } catch {
     // Only a hint: a server that cannot describe task queues still runs the chain.

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { field } from '../field';
 
 /** One thing wrong with a payload: where (`metrics[1].grain`), and a message saying what was expected and what came. */
 export interface ContractIssue {
@@ -64,9 +65,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
 /** The known field a `contract()` misspelling issue suggests, if this is one. */
 function misspeltField(issue: z.core.$ZodIssue): string | undefined {
   const params: unknown = issue.code === 'custom' ? issue.params : undefined;
-  if (typeof params !== 'object' || params === null || Reflect.get(params, 'kind') !== 'misspelt-field')
-    return undefined;
-  return String(Reflect.get(params, 'expected'));
+  if (field(params, 'kind') !== 'misspelt-field') return undefined;
+  return String(field(params, 'expected'));
 }
 
 /**

@@ -4,6 +4,7 @@ import { FLOWS, type FlowName } from '../flows';
 import { TASK_QUEUE } from '../names';
 import type { ChainInput, ChainState } from '../workflows/chain';
 import { defaultChainId, inputDigest } from './ids';
+import { field } from '../field';
 
 export interface StartChainOptions {
   readonly id?: string;
@@ -83,7 +84,7 @@ export function isChainState(value: unknown): value is ChainState {
   return (
     typeof value === 'object' &&
     value !== null &&
-    Array.isArray(Reflect.get(value, 'handoffs')) &&
-    typeof Reflect.get(value, 'flow') === 'string'
+    Array.isArray(field(value, 'handoffs')) &&
+    typeof field(value, 'flow') === 'string'
   );
 }

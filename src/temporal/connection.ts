@@ -1,7 +1,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from '../names';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names';
 
 /** Where the server is and how to authenticate: from env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*) or a temporal.toml profile. */
 export interface ServerTarget {
@@ -32,6 +32,11 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): ServerTarge
     connection: { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS },
     namespace: config.namespace ?? DEFAULT_NAMESPACE,
   };
+}
+
+/** The task queue workers poll and chains start on: STREAM_COLLAB_TASK_QUEUE, or `stream-collab`. */
+export function taskQueueFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.STREAM_COLLAB_TASK_QUEUE !== undefined && env.STREAM_COLLAB_TASK_QUEUE !== '' ? env.STREAM_COLLAB_TASK_QUEUE : TASK_QUEUE;
 }
 
 /** A local target (the embedded dev server). */

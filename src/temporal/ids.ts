@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chainWorkflowId } from '../names';
 import type { FlowName } from '../flows';
+import { field } from '../field';
 
 /** JSON with object keys sorted, so equal payloads digest equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -23,9 +24,7 @@ export function chainSubject(flow: FlowName, payload: Record<string, unknown>): 
   if (flow === 'schema-to-pipeline') subject = pick(payload.target_model);
   else if (flow === 'analytics-pipeline') {
     const metrics = Array.isArray(payload.metrics) ? payload.metrics : [];
-    const names = metrics.map((m: unknown) =>
-      typeof m === 'object' && m !== null ? pick(Reflect.get(m, 'name')) : undefined,
-    );
+    const names = metrics.map((m: unknown) => pick(field(m, 'name')));
     subject = names.filter((n): n is string => n !== undefined).join('+') || undefined;
   } else subject = pick(payload.pipeline);
   return (subject ?? 'chain').replace(/[^A-Za-z0-9_.+-]/g, '_').slice(0, 80);

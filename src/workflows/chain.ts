@@ -12,6 +12,7 @@ import type { Activities, ArtifactRef } from '../activities';
 import type { AgentPolicy } from '../agents/registry';
 import { FailureType, NON_RETRYABLE } from '../errors';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
+import { field } from '../field';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
@@ -176,7 +177,7 @@ function describeFailure(err: unknown): { type: string; message: string; attempt
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const [detail] = cause.details ?? [];
-    const attempt = typeof detail === 'object' && detail !== null ? Number(Reflect.get(detail, 'attempt') ?? 0) : 0;
+    const attempt = Number(field(detail, 'attempt') ?? 0);
     return { type: cause.type ?? 'HandoffFailed', message: cause.message, attempt };
   }
   if (cause instanceof TimeoutFailure) {

@@ -1,5 +1,6 @@
 import { FailureType } from '../../errors';
 import { HandoffError, type Transport } from '../transport';
+import { field } from '../../field';
 
 export interface HttpTransportOptions {
   readonly agent: string;
@@ -95,7 +96,7 @@ export function retryAfterMs(value: string | null, now: number = Date.now()): nu
 
 function describeNetworkError(err: unknown): string {
   const cause: unknown = err instanceof Error ? err.cause : undefined;
-  const code = typeof cause === 'object' && cause !== null ? Reflect.get(cause, 'code') : undefined;
+  const code = field(cause, 'code');
   const message = err instanceof Error ? err.message : String(err);
   return typeof code === 'string' ? `${code} (${message})` : message;
 }

@@ -1,0 +1,41 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { resolveServer, type ResolvedServer } from '../src/temporal/devserver';
+import { WORKFLOWS_PATH } from '../src/worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    workflowBundlePath: string;
+  }
+}
+
+let server: ResolvedServer | undefined;
+let dir: string | undefined;
+
+/**
+ * Starts ONE dev server (or uses TEMPORAL_ADDRESS) and bundles the workflows once. If no server can be
+ * had, the whole run fails here with the resolver's explanation: no test is silently skipped.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  server = await resolveServer({ log: (line) => console.log(`[global-setup] ${line}`) });
+  dir = await mkdtemp(join(tmpdir(), 'stream-collab-test-'));
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  await writeFile(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.target.connection.address);
+  project.provide('temporalNamespace', server.target.namespace);
+  project.provide('workflowBundlePath', bundlePath);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}
+
+const noop = (): void => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };

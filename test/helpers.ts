@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { BuiltinAgents } from '../src/agents/builtin';
+import { parseAgentsFile } from '../src/agents/config';
+import { AgentRegistry } from '../src/agents/registry';
+import { createWorker } from '../src/worker';
+
+let runtimeInstalled = false;
+
+/** Keeps the SDK's INFO logs out of test output. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+/** A unique suffix for task queues and workflow ids, so tests never see each other's runs. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return { client: new Client({ connection, namespace: inject('temporalNamespace') }), close: () => connection.close() };
+}
+
+export interface TestWorker {
+  readonly taskQueue: string;
+  readonly outDir: string;
+  readonly worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** An agents.yaml for tests: everything built-in unless overridden. */
+export function agentsYaml(overrides: Record<string, string> = {}, defaults = 'defaults:\n  retry: { initial_interval: 100ms, max_interval: 1s }\n'): string {
+  const agents = ['stream', 'builder', 'schema', 'canvas', 'radar', 'scaffold'];
+  const lines = agents.map((a) => `  ${a}:\n${(overrides[a] ?? 'transport: builtin').split('\n').map((l) => `    ${l}`).join('\n')}`);
+  return `${defaults}agents:\n${lines.join('\n')}\n`;
+}
+
+/** A real worker on its own task queue, with the bundle built once in global setup. */
+export async function startWorker(options: { agents?: string; builtins?: BuiltinAgents; outDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestWorker> {
+  quietRuntime();
+  const taskQueue = unique('tq');
+  const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'stream-collab-out-')));
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const env = options.env ?? process.env;
+  const worker = await createWorker({
+    connection,
+    namespace: inject('temporalNamespace'),
+    taskQueue,
+    agents: new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
+    outDir,
+    env,
+    ...(options.builtins !== undefined ? { builtins: options.builtins } : {}),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    outDir,
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export interface RecordedRequest {
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Record<string, unknown>;
+  readonly at: number;
+}
+
+export type AgentHandler = (req: RecordedRequest, n: number, res: ServerResponse) => void;
+
+/** A real HTTP agent on 127.0.0.1, recording every request it gets. */
+export async function startHttpAgent(handler: AgentHandler): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      const body = typeof parsed === 'object' && parsed !== null ? Object.fromEntries(Object.entries(parsed)) : {};
+      const recorded = { headers: req.headers, body, at: Date.now() };
+      requests.push(recorded);
+      handler(recorded, requests.length, res);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/handoff`,
+    requests,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+export function replyJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
