@@ -13,11 +13,11 @@ import { createWorker } from '../src/worker';
 
 let runtimeInstalled = false;
 
-/** Keeps the SDK's INFO logs out of test output. */
+/** Keeps the SDK's logs out of test output: failures under test are expected, and asserted on. */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 /** A unique suffix for task queues and workflow ids, so tests never see each other's runs. */
@@ -27,7 +27,10 @@ export function unique(prefix: string): string {
 
 export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return { client: new Client({ connection, namespace: inject('temporalNamespace') }), close: () => connection.close() };
+  return {
+    client: new Client({ connection, namespace: inject('temporalNamespace') }),
+    close: () => connection.close(),
+  };
 }
 
 export interface TestWorker {
@@ -38,14 +41,25 @@ export interface TestWorker {
 }
 
 /** An agents.yaml for tests: everything built-in unless overridden. */
-export function agentsYaml(overrides: Record<string, string> = {}, defaults = 'defaults:\n  retry: { initial_interval: 100ms, max_interval: 1s }\n'): string {
+export function agentsYaml(
+  overrides: Record<string, string> = {},
+  defaults = 'defaults:\n  retry: { initial_interval: 100ms, max_interval: 1s }\n',
+): string {
   const agents = ['stream', 'builder', 'schema', 'canvas', 'radar', 'scaffold'];
-  const lines = agents.map((a) => `  ${a}:\n${(overrides[a] ?? 'transport: builtin').split('\n').map((l) => `    ${l}`).join('\n')}`);
+  const lines = agents.map(
+    (a) =>
+      `  ${a}:\n${(overrides[a] ?? 'transport: builtin')
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')}`,
+  );
   return `${defaults}agents:\n${lines.join('\n')}\n`;
 }
 
 /** A real worker on its own task queue, with the bundle built once in global setup. */
-export async function startWorker(options: { agents?: string; builtins?: BuiltinAgents; outDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestWorker> {
+export async function startWorker(
+  options: { agents?: string; builtins?: BuiltinAgents; outDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestWorker> {
   quietRuntime();
   const taskQueue = unique('tq');
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'stream-collab-out-')));
@@ -83,7 +97,9 @@ export interface RecordedRequest {
 export type AgentHandler = (req: RecordedRequest, n: number, res: ServerResponse) => void;
 
 /** A real HTTP agent on 127.0.0.1, recording every request it gets. */
-export async function startHttpAgent(handler: AgentHandler): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
+export async function startHttpAgent(
+  handler: AgentHandler,
+): Promise<{ url: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -110,7 +126,12 @@ export async function startHttpAgent(handler: AgentHandler): Promise<{ url: stri
   };
 }
 
-export function replyJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function replyJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

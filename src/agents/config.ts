@@ -63,12 +63,7 @@ export const CommandBinding = contract({
   ...common,
 });
 
-export const AgentBinding = z.discriminatedUnion('transport', [BuiltinBinding, HttpBinding, CommandBinding], {
-  error: (issue) =>
-    issue.code === 'invalid_union' && issue.input === undefined
-      ? 'missing required field (expected one of "builtin" | "http" | "command")'
-      : `expected transport "builtin", "http" or "command", got ${JSON.stringify(issue.input)}`,
-});
+export const AgentBinding = z.discriminatedUnion('transport', [BuiltinBinding, HttpBinding, CommandBinding]);
 export type AgentBinding = z.infer<typeof AgentBinding>;
 
 /** agents.yaml: which transport each agent is reached by, and its timeout and retry policy. */

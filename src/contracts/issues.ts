@@ -35,20 +35,20 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-function messageOf(issue: z.core.$ZodIssue): string {
-  const got = describeValue(issue.input);
+function messageOf(issue: z.core.$ZodIssue, input: unknown = issue.input): string {
+  const got = describeValue(input);
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return `missing required field (expected ${issue.expected})`;
+      if (input === undefined) return `missing required field (expected ${issue.expected})`;
       return `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected}, got ${got}`;
     case 'invalid_value':
-      if (issue.input === undefined) {
+      if (input === undefined) {
         return `missing required field (expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')})`;
       }
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}, got ${got}`;
     case 'too_small':
     case 'too_big': {
-      const size = Array.isArray(issue.input) ? `a list of ${issue.input.length}` : got;
+      const size = Array.isArray(input) ? `a list of ${input.length}` : got;
       const bound =
         issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
       return `${issue.message.startsWith('expected') ? issue.message : `expected ${bound}`}, got ${size}`;
@@ -56,10 +56,28 @@ function messageOf(issue: z.core.$ZodIssue): string {
     case 'invalid_format':
       return `${issue.message.startsWith('expected') ? issue.message : `expected ${issue.format}`}, got ${got}`;
     case 'invalid_union':
-      return `expected ${issue.message.replace(/^Invalid input:?\s*/i, '') || 'another shape'}, got ${got}`;
+      return unionMessage(issue);
     default:
       return issue.message;
   }
+}
+
+/** A union's issue, from the branch the value came closest to, or from the discriminator it lacks. */
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  const discriminator = field(issue, 'discriminator');
+  const options = field(issue, 'options');
+  if (typeof discriminator === 'string' && Array.isArray(options)) {
+    const value = field(issue.input, discriminator);
+    const expected = options.map((o) => JSON.stringify(o)).join(' | ');
+    return value === undefined
+      ? `missing required field (expected one of ${expected})`
+      : `expected one of ${expected}, got ${describeValue(value)}`;
+  }
+  // The branch whose issues are not about the value's type is the one the value was meant for.
+  const branch = issue.errors.find((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type')) ?? issue.errors[0];
+  const [first] = branch ?? [];
+  if (first === undefined) return `expected another shape, got ${describeValue(issue.input)}`;
+  return messageOf(first, first.input ?? issue.input);
 }
 
 /** The known field a `contract()` misspelling issue suggests, if this is one. */

@@ -36,7 +36,9 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): ServerTarge
 
 /** The task queue workers poll and chains start on: STREAM_COLLAB_TASK_QUEUE, or `stream-collab`. */
 export function taskQueueFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return env.STREAM_COLLAB_TASK_QUEUE !== undefined && env.STREAM_COLLAB_TASK_QUEUE !== '' ? env.STREAM_COLLAB_TASK_QUEUE : TASK_QUEUE;
+  return env.STREAM_COLLAB_TASK_QUEUE !== undefined && env.STREAM_COLLAB_TASK_QUEUE !== ''
+    ? env.STREAM_COLLAB_TASK_QUEUE
+    : TASK_QUEUE;
 }
 
 /** A local target (the embedded dev server). */

@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { agentsYaml, startWorker, testClient, unique, type TestWorker } from './helpers';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'stream-collab.js');
+const EXAMPLE_A = join(ROOT, 'examples', 'schema-to-pipeline.yaml');
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real `stream-collab` command as a user would, against the test server. */
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let client: Client;
+let closeClient: () => Promise<void>;
+let worker: TestWorker;
+let rejecting: TestWorker;
+
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+  worker = await startWorker();
+  const script = join(import.meta.dirname, 'agents', 'command-agent.mjs');
+  rejecting = await startWorker({
+    agents: agentsYaml({ builder: `transport: command\ncommand: [node, ${JSON.stringify(script)}, reject]` }),
+  });
+});
+afterAll(async () => {
+  await worker.stop();
+  await rejecting.stop();
+  await closeClient();
+});
+
+async function exists(workflowId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+describe('stream-collab', () => {
+  it('run: exit 0, and --json prints {workflowId, runId, status, handoffs, result}', async () => {
+    const id = unique('cli-run');
+    const r = await cli(['run', 'schema-to-pipeline', '--input', EXAMPLE_A, '--id', id, '--json'], {
+      STREAM_COLLAB_TASK_QUEUE: worker.taskQueue,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      workflowId: string;
+      runId: string;
+      status: string;
+      handoffs: { to: string; attempts: number }[];
+      result: { output: unknown };
+    };
+    expect(out.workflowId).toBe(id);
+    expect(out.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.status).toBe('COMPLETED');
+    expect(out.handoffs.map((h) => [h.to, h.attempts])).toEqual([
+      ['stream', 1],
+      ['builder', 1],
+    ]);
+    expect(out.result.output).toMatchObject({
+      connectors: [{ api: 'orders_api' }, { api: 'customers_api' }, { api: 'products_api' }],
+    });
+  });
+
+  it('run: prints the chain as a table', async () => {
+    const r = await cli(['run', 'schema-to-pipeline', '--input', EXAMPLE_A, '--id', unique('cli-table')], {
+      STREAM_COLLAB_TASK_QUEUE: worker.taskQueue,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('schema → stream');
+    expect(r.stdout).toContain('3 connector requirements');
+    expect(r.stdout).toContain('COMPLETED');
+  });
+
+  it('run: exit 1 when the workflow fails, with the failure type and message', async () => {
+    const r = await cli(['run', 'schema-to-pipeline', '--input', EXAMPLE_A, '--id', unique('cli-fail')], {
+      STREAM_COLLAB_TASK_QUEUE: rejecting.taskQueue,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'failed: AgentRejected: handoff 2 (stream → builder) failed: builder rejected the handoff (exit 65)',
+    );
+  });
+
+  it('exit 2 for bad input, pointing at file, line and field, with no workflow started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-'));
+    const file = join(dir, 'metrics.yaml');
+    await writeFile(
+      file,
+      'metrics:\n  - name: daily_revenue\n    grain: day\n  - name: customer_ltv\n    gran: customer\n',
+    );
+    const id = unique('cli-bad');
+    const r = await cli(['run', 'analytics-pipeline', '--input', file, '--id', id], {
+      STREAM_COLLAB_TASK_QUEUE: worker.taskQueue,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`metrics[1].gran (${file}:5:5): unknown field "gran"; did you mean "grain"?`);
+    expect(await exists(id)).toBe(false);
+  });
+
+  it('exit 2 for an unknown flow, naming the closest', async () => {
+    const r = await cli(['run', 'schema-to-pipline', '--input', EXAMPLE_A]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown flow "schema-to-pipline"; did you mean "schema-to-pipeline"?');
+  });
+
+  it('exit 2 for a missing option or input file', async () => {
+    expect((await cli(['run', 'schema-to-pipeline'])).code).toBe(2);
+    const missing = await cli(['start', 'schema-to-pipeline', '--input', '/nonexistent.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read input /nonexistent.yaml');
+  });
+
+  it('exit 3 when the server cannot be reached', async () => {
+    const r = await cli(['run', 'schema-to-pipeline', '--input', EXAMPLE_A], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('cannot reach the Temporal server at 127.0.0.1:1');
+  });
+
+  it('start returns the id at once; show prints the chain', async () => {
+    const id = unique('cli-start');
+    const started = await cli(
+      [
+        'start',
+        'pipeline-visualization',
+        '--input',
+        join(ROOT, 'examples', 'pipeline-visualization.yaml'),
+        '--id',
+        id,
+        '--json',
+      ],
+      {
+        STREAM_COLLAB_TASK_QUEUE: worker.taskQueue,
+      },
+    );
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ workflowId: id });
+    await client.workflow.getHandle(id).result();
+    const shown = await cli(['show', id, '--json']);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      workflowId: id,
+      status: 'COMPLETED',
+      handoffs: [{ to: 'stream' }, { to: 'canvas' }],
+    });
+    expect((await cli(['show', unique('nope')])).code).toBe(2);
+  });
+
+  it('flows lists every flow with its agents and input contract', async () => {
+    const r = await cli(['flows', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      flows: {
+        flow: string;
+        handoffs: { to: string; transport: string }[];
+        input: { contract: string; fields: string[] };
+      }[];
+    };
+    expect(out.flows.map((f) => f.flow)).toEqual([
+      'schema-to-pipeline',
+      'analytics-pipeline',
+      'pipeline-visualization',
+      'pipeline-testing',
+      'cost-aware-pipeline',
+    ]);
+    expect(out.flows[1]?.input).toEqual({ contract: 'pulse-to-stream', fields: ['metrics'] });
+    expect(out.flows[0]?.handoffs.map((h) => `${h.to}:${h.transport}`)).toEqual(['stream:builtin', 'builder:builtin']);
+  });
+});

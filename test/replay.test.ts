@@ -1,0 +1,56 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const DIR = join(import.meta.dirname, 'fixtures', 'histories');
+
+async function histories(): Promise<{ workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (f) => ({
+      workflowId: f.replace(/\.json$/, ''),
+      history: historyFromJSON(JSON.parse(await readFile(join(DIR, f), 'utf8'))),
+    })),
+  );
+}
+
+describe('committed histories', () => {
+  it('all replay against the current workflow code', async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const all = await histories();
+    expect(all.map((h) => h.workflowId)).toEqual([
+      'analytics-pipeline',
+      'contract-violation',
+      'cost-aware-pipeline',
+      'http-retries',
+      'pipeline-testing',
+      'pipeline-visualization',
+      'schema-to-pipeline',
+    ]);
+    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, all);
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of results) {
+      replayed += 1;
+      if (result.error !== undefined) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(all.length);
+  });
+
+  it('reject workflow code that changed without patched()', async () => {
+    const { history } = (await histories()).find((h) => h.workflowId === 'schema-to-pipeline') ?? {};
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: join(import.meta.dirname, 'fixtures', 'drifted', 'workflows.ts'),
+      logger: quiet,
+    });
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, 'schema-to-pipeline')).rejects.toThrow(
+      /[Nn]ondetermin/,
+    );
+  });
+});
+
+const noop = (): void => undefined;
+const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
