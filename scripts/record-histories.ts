@@ -9,7 +9,8 @@ import { AgentRegistry } from '../src/agents/registry';
 import { readFlowInput } from '../src/cli/input';
 import { FLOW_NAMES, type FlowName } from '../src/flows';
 import { startChain, waitChain } from '../src/temporal/chains';
-import { connectClient, connectWorker } from '../src/temporal/connection';
+import { connectClient } from '../src/temporal/connection';
+import { connectWorker } from '../src/temporal/worker-connection';
 import { resolveServer } from '../src/temporal/devserver';
 import { createWorker } from '../src/worker';
 

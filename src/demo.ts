@@ -9,7 +9,8 @@ import { chainReport } from './cli/render';
 import { FLOW_NAMES } from './flows';
 import { DEFAULT_AGENTS_FILE } from './names';
 import { startChain, waitChain } from './temporal/chains';
-import { connectClient, connectWorker } from './temporal/connection';
+import { connectClient } from './temporal/connection';
+import { connectWorker } from './temporal/worker-connection';
 import { resolveServer } from './temporal/devserver';
 import { createWorker } from './worker';
 

@@ -6,7 +6,8 @@ import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin';
 import { AgentsFileError, loadAgentsFile } from './agents/config';
 import { AgentRegistry } from './agents/registry';
 import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names';
-import { connectWorker, ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection';
+import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection';
+import { connectWorker } from './temporal/worker-connection';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 

@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { ServerUnreachableError } from '../temporal/connection';
+import { ServerUnreachableError } from '../temporal/unreachable';
 import { ExitCode, UsageError } from './errors';
-import { flowsCommand } from './flows';
-import { runCommand, startCommand } from './run';
-import { showCommand } from './show';
 
 /** The `stream-collab` command. Exit codes: 0 ok, 1 workflow failed, 2 bad usage or input, 3 server unreachable. */
 export function program(): Command {
@@ -25,12 +22,13 @@ export function program(): Command {
 
   chainOptions(cmd.command('run <flow>').description('start a chain and wait for it; prints the chain')).action(
     async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
-      process.exitCode = await runCommand(flow, opts);
+      // Commands load on use, so `--help` and `flows` stay quick.
+      process.exitCode = await (await import('./run')).runCommand(flow, opts);
     },
   );
   chainOptions(cmd.command('start <flow>').description('start a chain and return its workflow id')).action(
     async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
-      process.exitCode = await startCommand(flow, opts);
+      process.exitCode = await (await import('./run')).startCommand(flow, opts);
     },
   );
   cmd
@@ -38,7 +36,7 @@ export function program(): Command {
     .description('the chain so far (while running) or its result')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      process.exitCode = await showCommand(id, opts);
+      process.exitCode = await (await import('./show')).showCommand(id, opts);
     });
   cmd
     .command('flows')
@@ -46,7 +44,7 @@ export function program(): Command {
     .addOption(new Option('--agents <file>', 'agents file').env('AGENTS_FILE'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; agents?: string }) => {
-      process.exitCode = await flowsCommand(opts);
+      process.exitCode = await (await import('./flows')).flowsCommand(opts);
     });
   return cmd;
 }

@@ -1,25 +1,15 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names';
+import { ServerUnreachableError } from './unreachable';
+
+export { ServerUnreachableError } from './unreachable';
 
 /** Where the server is and how to authenticate: from env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*) or a temporal.toml profile. */
 export interface ServerTarget {
   readonly connection: NativeConnectionOptions & { address: string };
   readonly namespace: string;
-}
-
-/** Thrown when no connection can be made; the CLI exits 3 on it. */
-export class ServerUnreachableError extends Error {
-  constructor(
-    readonly address: string,
-    cause: unknown,
-  ) {
-    super(`cannot reach the Temporal server at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
-    this.name = 'ServerUnreachableError';
-  }
 }
 
 /** The target from the environment and Temporal's client config file, with local defaults. */
@@ -55,15 +45,6 @@ export async function connectClient(target: ServerTarget): Promise<{ client: Cli
     throw new ServerUnreachableError(target.connection.address, err);
   }
   return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
-}
-
-/** A worker connection on the target; call `close()` in `finally`. */
-export async function connectWorker(target: ServerTarget): Promise<NativeConnection> {
-  try {
-    return await NativeConnection.connect(target.connection);
-  } catch (err) {
-    throw new ServerUnreachableError(target.connection.address, err);
-  }
 }
 
 function clientOptions(target: ServerTarget) {

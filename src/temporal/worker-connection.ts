@@ -1,0 +1,12 @@
+import { NativeConnection } from '@temporalio/worker';
+import type { ServerTarget } from './connection';
+import { ServerUnreachableError } from './unreachable';
+
+/** A worker connection on the target; call `close()` in `finally`. */
+export async function connectWorker(target: ServerTarget): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(target.connection);
+  } catch (err) {
+    throw new ServerUnreachableError(target.connection.address, err);
+  }
+}
