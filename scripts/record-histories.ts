@@ -15,12 +15,18 @@ import { resolveServer } from '../src/temporal/devserver';
 import { createWorker } from '../src/worker';
 
 /**
- * `npm run record-histories`: runs real chains and commits their histories to test/fixtures/histories, where
- * the replay test replays them against the current workflow code. Re-record only when a change is meant to
- * break old histories — and then guard running chains with `patched()` first.
+ * `npm run record-histories -- <label>`: runs real chains and writes their histories to
+ * test/fixtures/histories/<label>/, where the replay test replays every recorded generation against the
+ * current workflow code. Record a new generation when the workflows change (guarded with `patched()`);
+ * never overwrite an old one: old histories stand for chains still in flight.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT = join(ROOT, 'test', 'fixtures', 'histories');
+const label = process.argv[2];
+if (label === undefined || !/^v\d+$/.test(label)) {
+  console.error('usage: npm run record-histories -- v<N>   (a new generation folder under test/fixtures/histories)');
+  process.exit(2);
+}
+const OUT = join(ROOT, 'test', 'fixtures', 'histories', label);
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const server = await resolveServer({ log: console.log });
@@ -79,7 +85,7 @@ async function record(name: string, flow: FlowName, agents: string, payload?: Re
 }
 
 try {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(OUT, { recursive: false });
   for (const flow of FLOW_NAMES) await record(flow, flow, yaml('{ transport: builtin }'));
   await record(
     'http-retries',

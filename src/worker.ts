@@ -7,6 +7,7 @@ import { AgentsFileError, loadAgentsFile } from './agents/config';
 import { AgentRegistry } from './agents/registry';
 import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection';
+import { prepareNamespace } from './temporal/search-attributes';
 import { connectWorker } from './temporal/worker-connection';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
   const target = targetFromEnv();
+  await prepareNamespace(target);
   const connection = await connectWorker(target);
   try {
     const taskQueue = taskQueueFromEnv();

@@ -117,7 +117,46 @@ describe('each pattern end to end with the built-in agents', () => {
   });
 });
 
+/** Visibility is eventually consistent: poll a list query until it returns something. */
+async function listUntilFound(
+  query: string,
+): Promise<{ workflowId: string; searchAttributes: Record<string, unknown> }[]> {
+  for (let i = 0; i < 50; i += 1) {
+    const found: { workflowId: string; searchAttributes: Record<string, unknown> }[] = [];
+    for await (const wf of client.workflow.list({ query })) {
+      found.push({
+        workflowId: wf.workflowId,
+        searchAttributes: Object.fromEntries(wf.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])),
+      });
+    }
+    if (found.length > 0) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return [];
+}
+
 describe('chains', () => {
+  it('carry search attributes: flow, agents, partition, and the step (done once completed)', async () => {
+    const partition = unique('date_key=2026-11');
+    const outcome = await run('analytics-pipeline', undefined, partition);
+    const [found] = await listUntilFound(
+      `StreamFlow="analytics-pipeline" AND StreamPartition="${partition}" AND StreamStep="done"`,
+    );
+    expect(found?.workflowId).toBe(outcome.workflowId);
+    expect(found?.searchAttributes).toMatchObject({
+      StreamFlow: 'analytics-pipeline',
+      StreamPartition: partition,
+      StreamStep: 'done',
+      StreamAgents: ['pulse', 'stream', 'schema'],
+    });
+  });
+
+  it('that fail carry StreamStep "failed"', async () => {
+    const outcome = await run('analytics-pipeline', { metrics: [{ name: 'daily_revenue' }] }, unique('p'));
+    const [found] = await listUntilFound(`WorkflowId="${outcome.workflowId}" AND StreamStep="failed"`);
+    expect(found?.workflowId).toBe(outcome.workflowId);
+  });
+
   it('carry the partition in the result', async () => {
     const outcome = await run('schema-to-pipeline', undefined, 'date_key=2026-11-01');
     expect(outcome.state?.partition).toBe('date_key=2026-11-01');

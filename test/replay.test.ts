@@ -6,8 +6,20 @@ import { describe, expect, inject, it } from 'vitest';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'histories');
 
+/** The chains `npm run record-histories` records in each generation. */
+const RECORDED = [
+  'analytics-pipeline',
+  'contract-violation',
+  'cost-aware-pipeline',
+  'http-retries',
+  'pipeline-testing',
+  'pipeline-visualization',
+  'schema-to-pipeline',
+];
+
+/** Every recorded generation (v1, v2, …): each stands for chains that may still be in flight. */
 async function histories(): Promise<{ workflowId: string; history: ReturnType<typeof historyFromJSON> }[]> {
-  const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+  const files = (await readdir(DIR, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
   return Promise.all(
     files.map(async (f) => ({
       workflowId: f.replace(/\.json$/, ''),
@@ -20,15 +32,9 @@ describe('committed histories', () => {
   it('all replay against the current workflow code', async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const all = await histories();
-    expect(all.map((h) => h.workflowId)).toEqual([
-      'analytics-pipeline',
-      'contract-violation',
-      'cost-aware-pipeline',
-      'http-retries',
-      'pipeline-testing',
-      'pipeline-visualization',
-      'schema-to-pipeline',
-    ]);
+    const generations = [...new Set(all.map((h) => h.workflowId.split('/')[0]))];
+    expect(generations).toEqual(['v1', 'v2']);
+    expect(all.map((h) => h.workflowId)).toEqual(generations.flatMap((g) => RECORDED.map((name) => `${g}/${name}`)));
     const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, all);
     const failures: string[] = [];
     let replayed = 0;
@@ -41,7 +47,7 @@ describe('committed histories', () => {
   });
 
   it('reject workflow code that changed without patched()', async () => {
-    const { history } = (await histories()).find((h) => h.workflowId === 'schema-to-pipeline') ?? {};
+    const { history } = (await histories()).find((h) => h.workflowId === 'v1/schema-to-pipeline') ?? {};
     const bundle = await bundleWorkflowCode({
       workflowsPath: join(import.meta.dirname, 'fixtures', 'drifted', 'workflows.ts'),
       logger: quiet,

@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ServerUnreachableError } from '../temporal/unreachable';
 import { ExitCode, UsageError } from './errors';
+import { registerChainCommands } from './register-chains';
+import { registerInspectCommands } from './register-inspect';
+import { registerOpsCommands } from './register-ops';
 
 /** The `stream-collab` command. Exit codes: 0 ok, 1 workflow failed, 2 bad usage or input, 3 server unreachable. */
 export function program(): Command {
@@ -13,39 +16,9 @@ export function program(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
-  const chainOptions = (c: Command): Command =>
-    c
-      .requiredOption('-i, --input <file>', "the first handoff's payload, as YAML")
-      .option('--id <workflowId>', 'workflow id (default: flow/subject/[partition/]digest of the input)')
-      .option('--partition <partition>', 'the slice of data this chain covers, e.g. date_key=2026-11-01')
-      .option('--json', 'print JSON');
-
-  chainOptions(cmd.command('run <flow>').description('start a chain and wait for it; prints the chain')).action(
-    async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
-      // Commands load on use, so `--help` and `flows` stay quick.
-      process.exitCode = await (await import('./run')).runCommand(flow, opts);
-    },
-  );
-  chainOptions(cmd.command('start <flow>').description('start a chain and return its workflow id')).action(
-    async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
-      process.exitCode = await (await import('./run')).startCommand(flow, opts);
-    },
-  );
-  cmd
-    .command('show <workflowId>')
-    .description('the chain so far (while running) or its result')
-    .option('--json', 'print JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      process.exitCode = await (await import('./show')).showCommand(id, opts);
-    });
-  cmd
-    .command('flows')
-    .description('the flows, their agents and their input contracts')
-    .addOption(new Option('--agents <file>', 'agents file').env('AGENTS_FILE'))
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean; agents?: string }) => {
-      process.exitCode = await (await import('./flows')).flowsCommand(opts);
-    });
+  registerChainCommands(cmd);
+  registerInspectCommands(cmd);
+  registerOpsCommands(cmd);
   return cmd;
 }
 

@@ -36,15 +36,22 @@ export function localTarget(address: string, namespace: string = DEFAULT_NAMESPA
   return { connection: { address }, namespace };
 }
 
-/** A client on the target; call `close()` in `finally`. */
-export async function connectClient(target: ServerTarget): Promise<{ client: Client; close: () => Promise<void> }> {
-  let connection: Connection;
+/** A raw client connection (for the operator service); call `close()` in `finally`. */
+export async function connectClientConnection(
+  target: ServerTarget,
+): Promise<{ connection: Connection; close: () => Promise<void> }> {
   try {
-    connection = await Connection.connect({ ...clientOptions(target), connectTimeout: '5s' });
+    const connection = await Connection.connect({ ...clientOptions(target), connectTimeout: '5s' });
+    return { connection, close: () => connection.close() };
   } catch (err) {
     throw new ServerUnreachableError(target.connection.address, err);
   }
-  return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
+}
+
+/** A client on the target; call `close()` in `finally`. */
+export async function connectClient(target: ServerTarget): Promise<{ client: Client; close: () => Promise<void> }> {
+  const { connection, close } = await connectClientConnection(target);
+  return { client: new Client({ connection, namespace: target.namespace }), close };
 }
 
 function clientOptions(target: ServerTarget) {

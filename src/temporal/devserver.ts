@@ -5,6 +5,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_NAMESPACE } from '../names';
 import { localTarget, type ServerTarget } from './connection';
 import { installTemporalCli, PROJECT_CLI } from './install-cli';
+import { SEARCH_ATTRIBUTES } from '../search-attributes';
+import { prepareNamespace } from './search-attributes';
 
 /** A server to run against, and how to stop it if we started it. */
 export interface ResolvedServer {
@@ -55,8 +57,10 @@ export async function resolveServer(options: ResolveOptions = {}): Promise<Resol
   const address = env.TEMPORAL_ADDRESS;
   if (address !== undefined && address !== '') {
     log(`Temporal server: ${address} (TEMPORAL_ADDRESS)`);
+    const target = localTarget(address, env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE);
+    await prepareNamespace(target, log);
     return {
-      target: localTarget(address, env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE),
+      target,
       source: 'TEMPORAL_ADDRESS',
       ...(env.TEMPORAL_UI_URL !== undefined ? { uiUrl: env.TEMPORAL_UI_URL } : {}),
       stop: async () => undefined,
@@ -145,6 +149,7 @@ async function startDevServer(
       ...(uiPort !== undefined ? { ui: true, uiPort } : {}),
       ...(options.dbFilename !== undefined ? { dbFilename: options.dbFilename } : {}),
       extraArgs,
+      searchAttributes: [...SEARCH_ATTRIBUTES],
     },
   });
   const uiUrl = uiPort !== undefined ? `http://127.0.0.1:${uiPort}` : undefined;

@@ -2,26 +2,54 @@ import {
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
+  patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   TimeoutFailure,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities, ArtifactRef } from '../activities';
 import type { AgentPolicy } from '../agents/registry';
 import { FailureType, NON_RETRYABLE } from '../errors';
-import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
 import { field } from '../field';
+import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
+import {
+  StreamAgents,
+  StreamBackfill,
+  StreamFlow,
+  StreamPartition,
+  StreamReplayOf,
+  StreamStep,
+} from '../search-attributes';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
   readonly payload: Record<string, unknown>;
   /** The slice of data this chain covers, e.g. `date_key=2026-11-01`; carried in every envelope. */
   readonly partition?: string;
+  /** The backfill this chain runs for, if any (search attribute StreamBackfill). */
+  readonly backfill?: string;
+  /** Re-drive a recorded chain from one step on, reusing what came before. */
+  readonly replay?: ReplayInput;
 }
 
-export type HandoffStatus = 'pending' | 'running' | 'completed' | 'failed';
+export interface ReplayInput {
+  /** The workflow id of the chain replayed (search attribute StreamReplayOf). */
+  readonly of: string;
+  readonly ofRunId: string;
+  /** The first step to call an agent for again (1-based). */
+  readonly fromStep: number;
+  /** The recorded outputs of steps 1 … fromStep-1, in order. */
+  readonly outputs: readonly Record<string, unknown>[];
+  /** Replaces the payload handed into `fromStep`. */
+  readonly override?: Record<string, unknown>;
+}
+
+export type HandoffStatus = 'pending' | 'running' | 'completed' | 'failed' | 'reused';
 
 /** One handoff of a chain, as recorded: who handed what to whom, how often it was tried, what came back. */
 export interface HandoffRecord {
@@ -48,6 +76,8 @@ export interface ChainState {
   flow: FlowName;
   pattern: string;
   partition?: string;
+  backfill?: string;
+  replayOf?: { workflowId: string; runId: string; fromStep: number; overridden: boolean };
   status: 'running' | 'completed' | 'failed';
   handoffs: HandoffRecord[];
   /** The last agent's reply. */
@@ -62,21 +92,36 @@ export const chainQuery = defineQuery<ChainState>('chain');
 /** Some slack over the agent's own timeout, so the transport's typed AgentTimeout arrives before Temporal's. */
 const TIMEOUT_SLACK_MS = 5_000;
 
+/** Added after the first histories were recorded: chains started before it carry no search attributes. */
+const SEARCH_ATTRIBUTES_PATCH = 'stream-search-attributes';
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
  * Runs a flow's handoffs in order, each as one activity with the receiving agent's retry policy. A contract
  * violation or a rejection fails the chain at once with that failure type; the chain so far travels in the
- * failure's details and stays queryable.
+ * failure's details and stays queryable. A replay reuses the recorded outputs before its `fromStep`.
  */
 export async function runChain(flow: FlowSpec, input: ChainInput): Promise<ChainResult> {
   const info = workflowInfo();
+  const replay = input.replay;
   const state: ChainState = {
     chainId: info.workflowId,
     runId: info.runId,
     flow: flow.name,
     pattern: flow.pattern,
     ...(input.partition !== undefined ? { partition: input.partition } : {}),
+    ...(input.backfill !== undefined ? { backfill: input.backfill } : {}),
+    ...(replay !== undefined
+      ? {
+          replayOf: {
+            workflowId: replay.of,
+            runId: replay.ofRunId,
+            fromStep: replay.fromStep,
+            overridden: replay.override !== undefined,
+          },
+        }
+      : {}),
     status: 'running',
     handoffs: flow.handoffs.map((h, i) => ({
       step: i + 1,
@@ -91,6 +136,19 @@ export async function runChain(flow: FlowSpec, input: ChainInput): Promise<Chain
     artifacts: [],
   };
   setHandler(chainQuery, () => state);
+  const tracked = patched(SEARCH_ATTRIBUTES_PATCH);
+  const mark = (step: string, extra: SearchAttributeUpdatePair[] = []): void => {
+    if (tracked) upsertSearchAttributes([...extra, { key: StreamStep, value: step }]);
+    setCurrentDetails(liveDetails(state));
+  };
+  const identity: SearchAttributeUpdatePair[] = [
+    { key: StreamFlow, value: flow.name },
+    { key: StreamAgents, value: [...new Set(flow.handoffs.flatMap((h) => [h.from, h.to]))] },
+    ...(input.partition !== undefined ? [{ key: StreamPartition, value: input.partition }] : []),
+    ...(input.backfill !== undefined ? [{ key: StreamBackfill, value: input.backfill }] : []),
+    ...(replay !== undefined ? [{ key: StreamReplayOf, value: replay.of }] : []),
+  ];
+
   if (typeof input.payload !== 'object' || input.payload === null || Array.isArray(input.payload)) {
     state.status = 'failed';
     throw ApplicationFailure.create({
@@ -100,18 +158,30 @@ export async function runChain(flow: FlowSpec, input: ChainInput): Promise<Chain
     });
   }
 
-  const policies = await agentPolicies([...new Set(flow.handoffs.map((h) => h.to))]);
+  const fromStep = replay?.fromStep ?? 1;
+  const policies = await agentPolicies([...new Set(flow.handoffs.slice(fromStep - 1).map((h) => h.to))]);
   let payload = input.payload;
+  let first = true;
   for (const [i, spec] of flow.handoffs.entries()) {
     const record = state.handoffs[i];
-    const policy = policies[spec.to];
-    if (record === undefined || policy === undefined) throw new Error(`no record or policy for step ${i + 1}`);
-    record.status = 'running';
+    if (record === undefined) throw new Error(`no record for step ${i + 1}`);
     record.input = payload;
+    if (replay !== undefined && record.step < fromStep) {
+      const output = replay.outputs[i];
+      if (output === undefined) throw replayFailure(`the replay has no recorded output for step ${record.step}`);
+      Object.assign(record, { status: 'reused', output, transport: 'recorded' });
+      payload = output;
+      continue;
+    }
+    if (replay?.override !== undefined && record.step === fromStep) record.input = payload = replay.override;
+    const policy = policies[spec.to];
+    if (policy === undefined) throw new Error(`no policy for ${spec.to}`);
+    record.status = 'running';
     record.startedAt = new Date().toISOString();
-    const { deliverHandoff } = proxyActivities<Activities>(
-      activityOptions(policy, `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`),
-    );
+    mark(`${record.step} ${spec.from}→${spec.to}`, first ? identity : []);
+    first = false;
+    const summary = `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`;
+    const { deliverHandoff } = proxyActivities<Activities>(activityOptions(policy, summary));
     try {
       const result = await deliverHandoff({
         chainId: state.chainId,
@@ -144,6 +214,7 @@ export async function runChain(flow: FlowSpec, input: ChainInput): Promise<Chain
         finishedAt: new Date().toISOString(),
       });
       state.status = 'failed';
+      mark('failed');
       throw ApplicationFailure.create({
         type: failure.type,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}) failed: ${failure.message}`,
@@ -155,7 +226,27 @@ export async function runChain(flow: FlowSpec, input: ChainInput): Promise<Chain
   }
   state.status = 'completed';
   state.output = payload;
+  mark('done');
   return state;
+}
+
+function replayFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.ContractViolation, message, nonRetryable: true });
+}
+
+/** The live state shown in the Temporal UI's "current details": one line per handoff. */
+function liveDetails(state: ChainState): string {
+  const icon: Record<HandoffStatus, string> = { pending: '·', running: '▶', completed: '✔', failed: '✖', reused: '↺' };
+  const lines = state.handoffs.map((h) => {
+    const tries = h.attempts > 1 ? ` (${h.attempts} attempts)` : '';
+    const error = h.error !== undefined ? ` — ${h.error.type}: ${h.error.message}` : '';
+    return `${icon[h.status]} ${h.step}. ${h.from} → ${h.to}: ${h.status}${tries}${error}`;
+  });
+  return [
+    `**${state.flow}** (Pattern ${state.pattern})${state.partition !== undefined ? ` · ${state.partition}` : ''}: ${state.status}`,
+    '',
+    ...lines,
+  ].join('\n');
 }
 
 function activityOptions(policy: AgentPolicy, summary: string) {
