@@ -126,6 +126,28 @@ export async function startHttpAgent(
   };
 }
 
+/** A valid builder-output reply for the connector requirements an HTTP agent received. */
+export function builderReply(req: RecordedRequest, builtBy = 'http-agent'): Record<string, unknown> {
+  const payload = req.body.payload;
+  const list =
+    typeof payload === 'object' && payload !== null ? Reflect.get(payload, 'connector_requirements') : undefined;
+  const requirements: unknown[] = Array.isArray(list) ? list : [];
+  return {
+    connectors: requirements.map((r) => {
+      const api = String(typeof r === 'object' && r !== null ? Reflect.get(r, 'api') : '');
+      const method = String(typeof r === 'object' && r !== null ? Reflect.get(r, 'method') : 'full');
+      return {
+        name: `${api}_connector`,
+        api,
+        table: api.replace(/_api$/, ''),
+        method,
+        extraction_sql: 'SELECT 1',
+        built_by: builtBy,
+      };
+    }),
+  };
+}
+
 export function replyJson(
   res: ServerResponse,
   status: number,

@@ -6,33 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpTransport, retryAfterMs } from '../src/agents/transports/http';
 import type { CallContext, Envelope } from '../src/agents/transport';
 import { startChain, waitChain } from '../src/temporal/chains';
-import {
-  agentsYaml,
-  replyJson,
-  startHttpAgent,
-  startWorker,
-  testClient,
-  unique,
-  type RecordedRequest,
-} from './helpers';
+import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from './helpers';
 import type { Client } from '@temporalio/client';
 
 const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
-
-/** A valid builder-output reply for the connector requirements an HTTP agent received. */
-function builderReply(req: RecordedRequest): Record<string, unknown> {
-  const payload = req.body.payload as { connector_requirements: { api: string; method: string }[] };
-  return {
-    connectors: payload.connector_requirements.map((r) => ({
-      name: `${r.api}_connector`,
-      api: r.api,
-      table: r.api.replace(/_api$/, ''),
-      method: r.method,
-      extraction_sql: 'SELECT 1',
-      built_by: 'http-agent',
-    })),
-  };
-}
 
 let client: Client;
 let closeClient: () => Promise<void>;

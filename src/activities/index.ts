@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { lookupStatuses } from '../temporal/statuses';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AgentBinding } from '../agents/config';
 import type { BuiltinAgents } from '../agents/builtin';
@@ -109,11 +110,21 @@ export function createActivities(deps: ActivityDeps) {
       return Object.fromEntries(agents.map((agent) => [agent, deps.agents.policy(agent)]));
     },
 
+    /**
+     * The execution status of each workflow id's latest run (`COMPLETED`, `FAILED`, `RUNNING`, …) or
+     * `NOT_FOUND`: what a backfill needs to decide which partitions to run.
+     */
+    async chainStatuses(workflowIds: readonly string[]): Promise<string[]> {
+      return lookupStatuses(Context.current().client, workflowIds);
+    },
+
     /** Delivers one contract-checked payload to the receiving agent and returns its contract-checked reply. */
     async deliverHandoff(req: HandoffRequest): Promise<HandoffResult> {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
       const binding = deps.agents.binding(req.to);
+      // Heartbeats are how a cancelled chain reaches a running call: the SDK then aborts cancellationSignal.
+      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
       try {
         if (binding === undefined) {
           throw new HandoffError(FailureType.AgentRejected, `agent ${req.to} is not bound in agents.yaml`, false);
@@ -181,10 +192,14 @@ export function createActivities(deps: ActivityDeps) {
           });
         }
         throw err;
+      } finally {
+        clearInterval(beat);
       }
     },
   };
 }
+
+const HEARTBEAT_MS = 1000;
 
 export type Activities = ReturnType<typeof createActivities>;
 

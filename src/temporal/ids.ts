@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chainWorkflowId } from '../names';
 import type { FlowName } from '../flows';
+import type { PartitionSource } from '../workflows/backfill';
 import { field } from '../field';
 
 /** JSON with object keys sorted, so equal payloads digest equally whatever their key order. */
@@ -30,7 +31,19 @@ export function chainSubject(flow: FlowName, payload: Record<string, unknown>): 
   return (subject ?? 'chain').replace(/[^A-Za-z0-9_.+-]/g, '_').slice(0, 80);
 }
 
-/** The default workflow id of a chain over this payload (and partition). */
+/**
+ * The default workflow id of a chain over this payload and partition. A backfill gives its chains the same
+ * ids, so a partition run by hand and by a backfill is one chain, never two at once.
+ */
 export function defaultChainId(flow: FlowName, payload: Record<string, unknown>, partition?: string): string {
-  return chainWorkflowId(flow, chainSubject(flow, payload), inputDigest({ payload, partition }), partition);
+  return chainWorkflowId(flow, chainSubject(flow, payload), inputDigest(payload), partition);
+}
+
+/** `backfill/<flow>/<subject>/<from>..<to>/<grain>/<digest>`, or `…/list-<digest of the list>/<digest>`. */
+export function backfillWorkflowId(flow: FlowName, payload: Record<string, unknown>, source: PartitionSource): string {
+  const range =
+    'range' in source
+      ? `${source.range.from}..${source.range.to}/${source.range.grain}`
+      : `list-${inputDigest(source.list)}`;
+  return `backfill/${flow}/${chainSubject(flow, payload)}/${range}/${inputDigest(payload)}`;
 }

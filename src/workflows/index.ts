@@ -8,3 +8,4 @@ export { analyticsPipeline } from './analytics-pipeline';
 export { pipelineVisualization } from './pipeline-visualization';
 export { pipelineTesting } from './pipeline-testing';
 export { costAwarePipeline } from './cost-aware-pipeline';
+export { backfill } from './backfill';

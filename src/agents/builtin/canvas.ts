@@ -1,6 +1,10 @@
 import { StreamToCanvas } from '../../contracts/stream-to-canvas';
-import { unsupported } from './reject';
+import { mermaidLabel } from '../../render/mermaid';
+import { mermaidToSvg } from '../../render/svg';
+import { reject, unsupported } from './reject';
 import type { BuiltinAgent } from './types';
+
+const SVG_ARTIFACT = 'pipeline.svg';
 
 /** A Mermaid node id for a component name (ids must be plain words; labels keep the real name). */
 function nodeId(name: string): string {
@@ -8,7 +12,7 @@ function nodeId(name: string): string {
 }
 
 function label(text: string): string {
-  return `"${text.replace(/"/g, '#quot;')}"`;
+  return mermaidLabel([text]);
 }
 
 /** Renders the diagram spec as a Mermaid flowchart: one subgraph per stage, labelled edges. */
@@ -30,7 +34,10 @@ export function toMermaid(spec: StreamToCanvas): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The built-in Canvas: the diagram spec as a Mermaid flowchart (pipeline.mmd). */
+/**
+ * The built-in Canvas: the diagram spec as a Mermaid flowchart (pipeline.mmd) and as SVG (pipeline.svg). The SVG
+ * goes out as an artifact only, named in `svg_artifact`: inline it would swell every chain's history.
+ */
 export const canvas: BuiltinAgent = async (envelope) => {
   if (envelope.input_contract !== 'stream-to-canvas' || envelope.reply_contract !== 'canvas-output') {
     throw unsupported('canvas', envelope.input_contract, envelope.reply_contract);
@@ -38,11 +45,22 @@ export const canvas: BuiltinAgent = async (envelope) => {
   const spec = StreamToCanvas.parse(envelope.payload);
   const diagram = toMermaid(spec);
   const nodes = spec.components.sources.length + spec.components.processing.length + spec.components.sinks.length;
+  let svg: string;
+  try {
+    svg = await mermaidToSvg(diagram);
+  } catch (err) {
+    // The same diagram fails the same way on every retry.
+    throw reject('canvas', `cannot render the diagram as SVG: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return {
     format: 'mermaid',
     diagram,
     nodes,
     edges: spec.edges.length,
-    artifacts: [{ name: 'pipeline.mmd', content: diagram }],
+    svg_artifact: SVG_ARTIFACT,
+    artifacts: [
+      { name: 'pipeline.mmd', content: diagram },
+      { name: SVG_ARTIFACT, content: svg },
+    ],
   };
 };

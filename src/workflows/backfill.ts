@@ -1,0 +1,275 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { FLOWS, type FlowName } from '../flows';
+import { chainWorkflowId } from '../names';
+import { expandRange, type Grain } from '../partitions';
+import { StreamBackfill, StreamFlow } from '../search-attributes';
+import type { ChainInput } from './chain';
+
+export type BackfillMode = 'missing' | 'failed' | 'all';
+export type PartitionSource =
+  { readonly range: { from: string; to: string; grain: Grain } } | { readonly list: readonly string[] };
+
+/** The hard cap on chains a backfill runs at once (Temporal allows 2,000 pending children; we stay far below). */
+export const MAX_CONCURRENT = 500;
+
+export interface BackfillInput {
+  readonly flow: FlowName;
+  /** The chain input every partition's chain starts with. */
+  readonly payload: Record<string, unknown>;
+  /** Subject and digest of the payload: with the partition they make each chain's id. */
+  readonly subject: string;
+  readonly digest: string;
+  readonly partitions: PartitionSource;
+  readonly mode: BackfillMode;
+  readonly maxConcurrent: number;
+  /** State carried across continue-as-new; absent on the first run. */
+  readonly carry?: BackfillCarry;
+}
+
+/**
+ * What a backfill has done so far. Partitions before `cursor` are finished; those not in `failed` or
+ * `skipped` succeeded, so the carry stays small however many partitions succeed.
+ */
+export interface BackfillCarry {
+  cursor: number;
+  succeeded: number;
+  failed: Record<string, string>;
+  skipped: Record<string, string>;
+  paused: boolean;
+  runs: number;
+  peakRunning: number;
+  maxHistoryLength: number;
+}
+
+export type PartitionStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface PartitionProgress {
+  readonly partition: string;
+  readonly workflowId: string;
+  readonly status: PartitionStatus;
+  /** The last error of a failed partition, or why a partition was skipped. */
+  readonly detail?: string;
+}
+
+export interface BackfillProgress {
+  readonly backfillId: string;
+  readonly flow: FlowName;
+  readonly mode: BackfillMode;
+  readonly maxConcurrent: number;
+  readonly state: 'running' | 'paused' | 'completed' | 'cancelled';
+  readonly requested: number;
+  readonly counts: Readonly<Record<PartitionStatus, number>>;
+  /** Partitions whose chain has succeeded, now or before this backfill (skipped as "succeeded earlier"). */
+  readonly complete: number;
+  readonly runs: number;
+  readonly peakRunning: number;
+  readonly maxHistoryLength: number;
+  readonly partitions: readonly PartitionProgress[];
+}
+
+export interface ProgressFilter {
+  readonly status?: PartitionStatus;
+  readonly limit?: number;
+}
+
+export const backfillProgressQuery = defineQuery<BackfillProgress, [ProgressFilter?]>('backfillProgress');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+
+export const SUCCEEDED_EARLIER = 'succeeded earlier';
+
+/** Chain statuses are looked up this many partitions at a time, just ahead of starting them. */
+const STATUS_BATCH = 200;
+/** Continue as new after this many chains, well before the 10,240-event warning (each chain costs ~6 events). */
+const CHAINS_PER_RUN = 800;
+const HISTORY_EVENTS_PER_RUN = 8000;
+
+const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
+
+/**
+ * Runs one flow for many partitions: one child chain per partition, with the deterministic id
+ * `<flow>/<subject>/<partition>/<digest>` (the same a single `run --partition` gets), so a partition runs at most
+ * once at a time and a re-submitted backfill does not redo work. `missing` skips partitions whose chain
+ * succeeded, `failed` re-runs only failed ones, `all` runs everything. At most `maxConcurrent` chains run at
+ * once; the run continues as new well before history limits, draining its chains first. Pause and resume
+ * are signals; cancelling the backfill cancels its running chains and waits for them to close.
+ */
+export async function backfill(input: BackfillInput): Promise<BackfillProgress> {
+  const info = workflowInfo();
+  const spec = FLOWS[input.flow];
+  const partitions =
+    'range' in input.partitions
+      ? expandRange(input.partitions.range.from, input.partitions.range.to, input.partitions.range.grain)
+      : [...input.partitions.list];
+  const cap = Math.max(1, Math.min(MAX_CONCURRENT, Math.floor(input.maxConcurrent)));
+  const carry: BackfillCarry = input.carry ?? {
+    cursor: 0,
+    succeeded: 0,
+    failed: {},
+    skipped: {},
+    paused: false,
+    runs: 0,
+    peakRunning: 0,
+    maxHistoryLength: 0,
+  };
+  carry.runs += 1;
+  const running = new Set<string>();
+  let state: BackfillProgress['state'] = 'running';
+  const idOf = (partition: string): string => chainWorkflowId(input.flow, input.subject, input.digest, partition);
+
+  const progress = (filter: ProgressFilter = {}): BackfillProgress => {
+    const all: PartitionProgress[] = partitions.map((partition, i) => {
+      const workflowId = idOf(partition);
+      if (running.has(partition)) return { partition, workflowId, status: 'running' };
+      if (i >= carry.cursor) return { partition, workflowId, status: 'pending' };
+      const failed = carry.failed[partition];
+      if (failed !== undefined) return { partition, workflowId, status: 'failed', detail: failed };
+      const skipped = carry.skipped[partition];
+      if (skipped !== undefined) return { partition, workflowId, status: 'skipped', detail: skipped };
+      return { partition, workflowId, status: 'succeeded' };
+    });
+    const counts: Record<PartitionStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+    for (const p of all) counts[p.status] += 1;
+    const earlier = Object.values(carry.skipped).filter((r) => r === SUCCEEDED_EARLIER).length;
+    const shown = all.filter((p) => filter.status === undefined || p.status === filter.status);
+    return {
+      backfillId: info.workflowId,
+      flow: input.flow,
+      mode: input.mode,
+      maxConcurrent: cap,
+      state: state === 'running' && carry.paused ? 'paused' : state,
+      requested: partitions.length,
+      counts,
+      complete: counts.succeeded + earlier,
+      runs: carry.runs,
+      peakRunning: carry.peakRunning,
+      maxHistoryLength: Math.max(carry.maxHistoryLength, workflowInfo().historyLength),
+      partitions: filter.limit !== undefined ? shown.slice(0, filter.limit) : shown,
+    };
+  };
+  const showDetails = (): void => {
+    const p = progress({ limit: 0 });
+    const c = p.counts;
+    setCurrentDetails(
+      `**backfill ${input.flow}** (${input.mode}, ≤ ${cap} at once): ${p.state}\n\n` +
+        `${c.succeeded} succeeded · ${c.failed} failed · ${c.skipped} skipped · ${c.running} running · ${c.pending} pending of ${p.requested}`,
+    );
+  };
+  setHandler(backfillProgressQuery, progress);
+  setHandler(pauseSignal, () => {
+    carry.paused = true;
+    showDetails();
+  });
+  setHandler(resumeSignal, () => {
+    carry.paused = false;
+    showDetails();
+  });
+  if (carry.runs === 1)
+    upsertSearchAttributes([
+      { key: StreamFlow, value: input.flow },
+      { key: StreamBackfill, value: info.workflowId },
+    ]);
+  showDetails();
+
+  const runChain = async (partition: string): Promise<void> => {
+    const chainInput: ChainInput = { payload: input.payload, partition, backfill: info.workflowId };
+    try {
+      await executeChild(spec.workflowType, {
+        workflowId: idOf(partition),
+        args: [chainInput],
+        taskQueue: info.taskQueue,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        staticSummary: `${input.flow} · ${partition} · backfill ${info.workflowId}`,
+      });
+      carry.succeeded += 1;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        carry.skipped[partition] = 'already running (started elsewhere)';
+      else carry.failed[partition] = failureMessage(err);
+    } finally {
+      running.delete(partition);
+      showDetails();
+    }
+  };
+
+  try {
+    let startedThisRun = 0;
+    while (carry.cursor < partitions.length) {
+      const batch = partitions.slice(carry.cursor, carry.cursor + STATUS_BATCH);
+      const statuses = await chainStatuses(batch.map(idOf));
+      for (const [j, partition] of batch.entries()) {
+        const skip = skipReason(input.mode, statuses[j] ?? 'NOT_FOUND');
+        if (skip !== undefined) {
+          carry.skipped[partition] = skip;
+          carry.cursor += 1;
+          continue;
+        }
+        await condition(() => !carry.paused && running.size < cap);
+        running.add(partition);
+        carry.peakRunning = Math.max(carry.peakRunning, running.size);
+        carry.cursor += 1;
+        startedThisRun += 1;
+        void runChain(partition);
+      }
+      showDetails();
+      const now = workflowInfo();
+      if (
+        carry.cursor < partitions.length &&
+        (startedThisRun >= CHAINS_PER_RUN || now.historyLength >= HISTORY_EVENTS_PER_RUN || now.continueAsNewSuggested)
+      ) {
+        // Drain first: the chains of this run must not outlive it.
+        await condition(() => running.size === 0);
+        carry.maxHistoryLength = Math.max(carry.maxHistoryLength, workflowInfo().historyLength);
+        await continueAsNew<typeof backfill>({ ...input, carry });
+      }
+    }
+    await condition(() => running.size === 0);
+    state = 'completed';
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: the running chains were asked to cancel too; wait until they have closed.
+    await CancellationScope.nonCancellable(() => condition(() => running.size === 0));
+    state = 'cancelled';
+    showDetails();
+    throw err;
+  }
+  showDetails();
+  return progress();
+}
+
+/** Why a partition is not run in this mode, given its chain's current status; undefined to run it. */
+export function skipReason(mode: BackfillMode, status: string): string | undefined {
+  if (status === 'RUNNING') return 'already running (started elsewhere)';
+  if (mode === 'all') return undefined;
+  if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
+  if (mode === 'failed' && status === 'NOT_FOUND') return 'never ran (mode failed)';
+  return undefined;
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
