@@ -8,16 +8,7 @@ import { backfillProgress, startBackfill } from '../src/temporal/backfills';
 import { defaultChainId } from '../src/temporal/ids';
 import { lookupStatuses } from '../src/temporal/statuses';
 import { pauseSignal, resumeSignal, type BackfillProgress } from '../src/workflows/backfill';
-import {
-  agentsYaml,
-  builderReply,
-  replyJson,
-  startHttpAgent,
-  startWorker,
-  testClient,
-  unique,
-  type TestWorker,
-} from './helpers';
+import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..');
 
