@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { BackfillStartOptions } from './backfill';
+import type { ReplayOptions } from './replay';
 
 /** backfill, replay, schedule: running flows over many partitions and times. Actions import their modules on use. */
 export function registerOpsCommands(cmd: Command): void {
@@ -51,5 +52,21 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { wait?: boolean; json?: boolean }) => {
       process.exitCode = await (await import('./backfill')).backfillRetryFailedCommand(id, opts);
+    });
+
+  cmd
+    .command('replay [workflowId]')
+    .description(
+      're-drive a recorded chain from one handoff on, reusing the recorded outputs before it; or, with --flow and --since, every completed chain of a flow',
+    )
+    .option('--from-step <step>', 'the step number, or the agent that receives it (e.g. builder)')
+    .option('--override <file>', 'replace the payload handed into that step (YAML, checked against its contract)')
+    .option('--flow <flow>', 'bulk: replay the completed chains of this flow')
+    .option('--since <time>', 'bulk: started at or after (2026-11-01, 2026-11-01T08:00:00Z, or an age: 2d)')
+    .option('--until <time>', 'bulk: started at or before')
+    .option('--max-concurrent <n>', 'bulk: replays at once', '4')
+    .option('--json', 'print JSON')
+    .action(async (id: string | undefined, opts: ReplayOptions) => {
+      process.exitCode = await (await import('./replay')).replayCommand(id, opts);
     });
 }
