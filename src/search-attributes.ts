@@ -13,6 +13,12 @@ export const StreamBackfill = defineSearchAttributeKey('StreamBackfill', SearchA
 /** The handoff in progress, e.g. `2 stream→builder`; `done` or `failed` once the chain closed. */
 export const StreamStep = defineSearchAttributeKey('StreamStep', SearchAttributeType.KEYWORD);
 
+/** Temporal's own: the time a schedule meant a run to start (set by the server on scheduled runs). */
+export const TemporalScheduledStartTime = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
 export const SEARCH_ATTRIBUTES = [
   StreamFlow,
   StreamAgents,

@@ -5,16 +5,16 @@ import type { ContractIssue } from '../contracts/issues';
 import { parseYaml } from '../contracts/yaml';
 import { FLOWS, type AgentName } from '../flows';
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** A duration as `250ms`, `30s`, `5m`, `1h`, or a number of milliseconds; parsed to milliseconds. */
+/** A duration as `250ms`, `30s`, `5m`, `1h`, `1d`, or a number of milliseconds; parsed to milliseconds. */
 export const DurationMs = z.union([
   z.number().int().positive(),
   z
     .string()
-    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { message: 'expected a duration such as "30s", "500ms" or "5m"' })
+    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, { message: 'expected a duration such as "30s", "500ms", "5m" or "1d"' })
     .transform((text) => {
-      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(text);
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(text);
       return Math.round(Number(match?.[1]) * (UNITS[match?.[2] ?? 'ms'] ?? 1));
     }),
 ]);

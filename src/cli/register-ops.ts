@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { BackfillStartOptions } from './backfill';
 import type { ReplayOptions } from './replay';
+import type { ScheduleCreateOptions } from './schedule';
 
 /** backfill, replay, schedule: running flows over many partitions and times. Actions import their modules on use. */
 export function registerOpsCommands(cmd: Command): void {
@@ -68,5 +69,59 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, opts: ReplayOptions) => {
       process.exitCode = await (await import('./replay')).replayCommand(id, opts);
+    });
+
+  const schedule = cmd
+    .command('schedule')
+    .description('recurring flows: each run covers the partition its scheduled time points at');
+  schedule
+    .command('create <scheduleId> <flow>')
+    .description('create a schedule that starts the flow on a cron or an interval')
+    .requiredOption('-i, --input <file>', "the chains' first payload, as YAML")
+    .option('--cron <expr>', 'cron expression, e.g. "0 2 * * *"')
+    .option('--every <duration>', 'interval, e.g. 1h or 1d')
+    .option('--timezone <tz>', 'IANA time zone for --cron (default UTC)')
+    .option('--overlap <policy>', 'skip | buffer-one | buffer-all | cancel-other | terminate-other | allow-all', 'skip')
+    .option('--catchup-window <duration>', 'how far back missed runs are caught up after downtime (default 1y)')
+    .option('--pause-on-failure', 'pause the schedule when a run fails')
+    .option('--grain <grain>', 'partition grain of each run: day | week | month', 'day')
+    .option('--lag <n>', 'each run covers the partition this many grains before its scheduled time', '1')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flow: string, opts: ScheduleCreateOptions) => {
+      process.exitCode = await (await import('./schedule')).scheduleCreateCommand(id, flow, opts);
+    });
+  schedule
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      process.exitCode = await (await import('./schedule')).scheduleListCommand(opts);
+    });
+  schedule
+    .command('describe <scheduleId>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      process.exitCode = await (await import('./schedule')).scheduleDescribeCommand(id, opts);
+    });
+  for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
+    schedule.command(`${action} <scheduleId>`).action(async (id: string) => {
+      process.exitCode = await (await import('./schedule')).scheduleActionCommand(id, action);
+    });
+  }
+  schedule
+    .command('backfill <scheduleId>')
+    .description('start now the runs the schedule would have started between --from and --to')
+    .requiredOption('--from <time>', 'YYYY-MM-DD (its start) or an ISO time')
+    .requiredOption('--to <time>', 'YYYY-MM-DD (its end) or an ISO time')
+    .option('--overlap <policy>', 'overlap policy for these runs', 'allow-all')
+    .action(async (id: string, opts: { from: string; to: string; overlap?: string }) => {
+      process.exitCode = await (await import('./schedule')).scheduleBackfillCommand(id, opts);
+    });
+  schedule
+    .command('sync')
+    .description('create or update the schedules of a file; delete only those it created that the file no longer lists')
+    .requiredOption('--file <schedules.yaml>', 'declarative schedules')
+    .option('--json', 'print JSON')
+    .action(async (opts: { file: string; json?: boolean }) => {
+      process.exitCode = await (await import('./schedule')).scheduleSyncCommand(opts);
     });
 }

@@ -17,6 +17,7 @@ import type { AgentPolicy } from '../agents/registry';
 import { FailureType, NON_RETRYABLE } from '../errors';
 import { field } from '../field';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
+import { partitionForScheduledTime, type Grain } from '../partitions';
 import {
   StreamAgents,
   StreamBackfill,
@@ -24,6 +25,7 @@ import {
   StreamPartition,
   StreamReplayOf,
   StreamStep,
+  TemporalScheduledStartTime,
 } from '../search-attributes';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
@@ -35,6 +37,11 @@ export interface ChainInput {
   readonly backfill?: string;
   /** Re-drive a recorded chain from one step on, reusing what came before. */
   readonly replay?: ReplayInput;
+  /**
+   * Started by a schedule: with no `partition`, the chain covers the partition `lag` periods before its
+   * scheduled time (search attribute TemporalScheduledStartTime), e.g. the previous day for a 02:00 daily run.
+   */
+  readonly scheduled?: { readonly grain: Grain; readonly lag: number };
 }
 
 export interface ReplayInput {
@@ -102,8 +109,9 @@ const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout
  * violation or a rejection fails the chain at once with that failure type; the chain so far travels in the
  * failure's details and stays queryable. A replay reuses the recorded outputs before its `fromStep`.
  */
-export async function runChain(flow: FlowSpec, input: ChainInput): Promise<ChainResult> {
+export async function runChain(flow: FlowSpec, started: ChainInput): Promise<ChainResult> {
   const info = workflowInfo();
+  const input = withScheduledPartition(started);
   const replay = input.replay;
   const state: ChainState = {
     chainId: info.workflowId,
@@ -228,6 +236,14 @@ export async function runChain(flow: FlowSpec, input: ChainInput): Promise<Chain
   state.output = payload;
   mark('done');
   return state;
+}
+
+/** The input with its partition derived from the scheduled time, when a schedule started it without one. */
+function withScheduledPartition(input: ChainInput): ChainInput {
+  if (input.scheduled === undefined || input.partition !== undefined) return input;
+  const info = workflowInfo();
+  const scheduledAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
+  return { ...input, partition: partitionForScheduledTime(scheduledAt, input.scheduled.grain, input.scheduled.lag) };
 }
 
 function replayFailure(message: string): ApplicationFailure {
