@@ -123,15 +123,14 @@ function whenText(spec: ScheduleSpecDescription | undefined): string {
 
 export async function scheduleListCommand(o: { json?: boolean }): Promise<number> {
   return withClient(async (client) => {
-    const rows: Record<string, unknown>[] = [];
+    const rows: { scheduleId: string; workflowType: string; when: string; paused: boolean; nextRun: string }[] = [];
     for await (const s of client.schedule.list()) {
-      const action = s.action;
       rows.push({
         scheduleId: s.scheduleId,
-        workflowType: action?.type === 'startWorkflow' ? action.workflowType : undefined,
-        spec: whenText(s.spec),
+        workflowType: s.action?.type === 'startWorkflow' ? s.action.workflowType : '',
+        when: whenText(s.spec),
         paused: s.state.paused,
-        nextRun: s.info?.nextActionTimes[0]?.toISOString(),
+        nextRun: s.info?.nextActionTimes[0]?.toISOString() ?? '',
       });
     }
     if (o.json === true) printJson(rows);
@@ -140,14 +139,7 @@ export async function scheduleListCommand(o: { json?: boolean }): Promise<number
         head: ['schedule', 'workflow', 'when', 'paused', 'next run'],
         style: { head: [], border: [] },
       });
-      for (const r of rows)
-        table.push([
-          String(r.scheduleId),
-          String(r.workflowType ?? ''),
-          String(r.spec),
-          r.paused === true ? 'yes' : '',
-          String(r.nextRun ?? ''),
-        ]);
+      for (const r of rows) table.push([r.scheduleId, r.workflowType, r.when, r.paused ? 'yes' : '', r.nextRun]);
       console.log(rows.length > 0 ? table.toString() : 'no schedules');
     }
     return ExitCode.Ok;

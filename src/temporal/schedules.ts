@@ -123,7 +123,7 @@ export async function syncSchedules(
     } else if (current.state.note === note(spec)) {
       result.unchanged.push(spec.id);
     } else {
-      const { scheduleId: _id, memo: _memo, ...options } = scheduleOptions(spec, undefined, note(spec));
+      const { scheduleId, memo, ...options } = scheduleOptions(spec, undefined, note(spec));
       await handle.update((previous) => ({ ...options, state: { ...previous.state, note: note(spec) } }));
       result.updated.push(spec.id);
     }
