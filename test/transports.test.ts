@@ -274,7 +274,7 @@ describe('a command agent', () => {
   it('still running at its timeout is killed, retried, and fails with AgentTimeout', async () => {
     const log = join(await mkdtemp(join(tmpdir(), 'cmd-')), 'calls.log');
     const { outcome } = await runPatternA(
-      binding('sleep', `\ntimeout: 400ms\nretry: { max_attempts: 2 }\nenv: { CALL_LOG: ${JSON.stringify(log)} }`),
+      binding('sleep', `\ntimeout: 2s\nretry: { max_attempts: 2 }\nenv: { CALL_LOG: ${JSON.stringify(log)} }`),
     );
     expect(outcome.failure?.type).toBe('AgentTimeout');
     const made = await calls(log);
