@@ -12,6 +12,7 @@ import { startChain, waitChain } from './temporal/chains';
 import { connectClient } from './temporal/connection';
 import { connectWorker } from './temporal/worker-connection';
 import { resolveServer } from './temporal/devserver';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from './worker';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -29,6 +30,8 @@ async function demo(): Promise<number> {
     },
   });
   const outDir = resolve(values.out);
+  // The demo prints its own story; the SDK speaks up only for warnings.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const agents = new AgentRegistry(await loadAgentsFile(values.agents));
   const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
   const connection = await connectWorker(server.target);
