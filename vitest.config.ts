@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The browser tests need Chromium and the Web UI: `npm run test:ui` (vitest.ui.config.ts).
+    exclude: [...configDefaults.exclude, 'test/ui/**'],
     // One real Temporal dev server and one workflow bundle for the whole run.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,

@@ -22,7 +22,12 @@ let dir: string | undefined;
  * had, the whole run fails here with the resolver's explanation: no test is silently skipped.
  */
 export async function setup(project: TestProject): Promise<void> {
-  server = await resolveServer({ log: (line) => console.log(`[global-setup] ${line}`) });
+  await startServer(project, {});
+}
+
+/** The setup of both test runs; the browser tests (test/ui) ask for the Web UI too. */
+export async function startServer(project: TestProject, options: { ui?: boolean }): Promise<ResolvedServer> {
+  server = await resolveServer({ ...options, log: (line) => console.log(`[global-setup] ${line}`) });
   dir = await mkdtemp(join(tmpdir(), 'stream-collab-test-'));
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const bundlePath = join(dir, 'workflow-bundle.js');
@@ -30,6 +35,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('temporalAddress', server.target.connection.address);
   project.provide('temporalNamespace', server.target.namespace);
   project.provide('workflowBundlePath', bundlePath);
+  return server;
 }
 
 export async function teardown(): Promise<void> {

@@ -46,10 +46,11 @@ export function xmlProblems(text: string): string[] {
   return problems;
 }
 
-/** The text content of every `<text>` element, entities decoded: what a viewer reads in the SVG. */
+/** The text of every `<text>` element, entities decoded, one line per `<tspan>`: what a viewer reads. */
 export function svgTexts(svg: string): string[] {
   const decode = (t: string): string =>
     t
+      .replace(/<\/tspan>\s*(?=<tspan)/g, '\n')
       .replace(/<[^>]+>/g, '')
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>')

@@ -5,7 +5,7 @@ import { mermaidToSvg } from '../render/svg';
 import { StreamBackfill } from '../search-attributes';
 import type { ChainState, HandoffRecord } from '../workflows/chain';
 import { ExitCode, UsageError } from './errors';
-import { listChains, quote, type ChainListing } from './list';
+import { chainTypesClause, listChains, quote, type ChainListing } from './list';
 import { loadChain, type LoadedChain } from './load-chain';
 import { withClient } from './context';
 
@@ -47,9 +47,13 @@ export async function lineageCommand(workflowId: string, options: LineageOptions
   return ExitCode.Ok;
 }
 
-/** The chains a backfill ran, by the StreamBackfill search attribute each carries; sorted by partition. */
+/**
+ * The chains a backfill ran, by the StreamBackfill search attribute each carries (the backfill carries it too,
+ * hence the workflow types); sorted by partition.
+ */
 async function backfillPartitions(client: Client, workflowId: string): Promise<ChainListing[]> {
-  const { chains } = await listChains(client, `${StreamBackfill.name} = ${quote(workflowId)}`, MAX_PARTITIONS);
+  const query = `${StreamBackfill.name} = ${quote(workflowId)} AND ${chainTypesClause()}`;
+  const { chains } = await listChains(client, query, MAX_PARTITIONS);
   return chains.sort((x, y) => (x.partition ?? x.workflowId).localeCompare(y.partition ?? y.workflowId));
 }
 
@@ -124,16 +128,17 @@ function drawPartitions(g: Flowchart, root: string, partitions: readonly ChainLi
   if (rest > 0) g.edge(root, 'p_more', '', 'dotted');
 }
 
-function edgeLabel(h: HandoffRecord): string {
+/** Three short lines, so the label fits the box the renderer sizes for it: step and contract, reply, outcome. */
+function edgeLabel(h: HandoffRecord): string[] {
   const tries = `${h.attempts} attempt${h.attempts === 1 ? '' : 's'}`;
-  const what: Record<HandoffRecord['status'], string> = {
+  const outcome: Record<HandoffRecord['status'], string> = {
     completed: tries,
-    failed: `✖ ${h.error?.type ?? 'failed'} after ${tries}`,
+    failed: `✖ ${h.error?.type ?? 'failed'} · ${tries}`,
     running: 'running',
     pending: 'pending',
-    reused: 'reused from the replayed chain',
+    reused: 'reused (recorded)',
   };
-  return `${h.step} · ${h.inputContract} → ${h.replyContract} · ${what[h.status]}`;
+  return [`${h.step} · ${h.inputContract}`, `↩ ${h.replyContract}`, outcome[h.status]];
 }
 
 /** Who hands over the first payload: where a backfill or a replay feeds the chain. */
@@ -175,9 +180,10 @@ class Flowchart {
     this.lines.push(`${this.indent()}${id}[${label(text)}]${cls !== undefined ? `:::${cls}` : ''}`);
   }
 
-  edge(from: string, to: string, text: string, style: EdgeStyle = 'solid'): void {
+  edge(from: string, to: string, text: string | readonly string[], style: EdgeStyle = 'solid'): void {
     const arrow = style === 'dotted' ? '-.->' : '-->';
-    this.lines.push(`${this.indent()}${from} ${arrow}${text !== '' ? `|${label([text])}|` : ''} ${to}`);
+    const parts = typeof text === 'string' ? [text] : text;
+    this.lines.push(`${this.indent()}${from} ${arrow}${parts.join('') !== '' ? `|${label(parts)}|` : ''} ${to}`);
     if (style === 'failed') this.failedEdges.push(this.edges);
     this.edges += 1;
   }

@@ -78,12 +78,17 @@ export async function listCommand(options: ListOptions, now: Date = new Date()):
 
 /** The visibility query for the options: only chain workflow types, then each filter given. */
 export function listQuery(options: ListOptions, now: Date): string {
-  const clauses = [`WorkflowType IN (${CHAIN_WORKFLOW_TYPES.map(quote).join(', ')})`];
+  const clauses = [chainTypesClause()];
   if (options.flow !== undefined) clauses.push(`${StreamFlow.name} = ${quote(flowArg(options.flow))}`);
   if (options.partition !== undefined) clauses.push(`${StreamPartition.name} = ${quote(options.partition)}`);
   if (options.status !== undefined) clauses.push(`ExecutionStatus = ${quote(statusArg(options.status))}`);
   if (options.since !== undefined) clauses.push(`StartTime >= ${quote(sinceArg(options.since, now).toISOString())}`);
   return clauses.join(' AND ');
+}
+
+/** Only chains: a backfill carries StreamFlow and StreamBackfill too. */
+export function chainTypesClause(): string {
+  return `WorkflowType IN (${CHAIN_WORKFLOW_TYPES.map(quote).join(', ')})`;
 }
 
 /** Up to `limit` chains matching `query`, and whether there were more. */
