@@ -42,10 +42,14 @@ export async function startChain(
   return { workflowId, runId: handle.firstExecutionRunId, handle };
 }
 
-/** The chain's agents as a short markdown table, shown as the run's details in the Temporal UI. */
+/**
+ * The chain's agents as a short markdown table, shown as the run's details in the Temporal UI. The UI draws
+ * tables without cell padding, so each cell ends in an em space (which HTML does not collapse).
+ */
 function chainTable(flow: FlowName): string {
-  const rows = FLOWS[flow].handoffs.map((h, i) => `| ${i + 1} | ${h.from} | ${h.to} | ${h.input} | ${h.reply} |`);
-  return ['| step | from | to | hands over | gets back |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const row = (cells: readonly (string | number)[]): string => `| ${cells.map((c) => `${c}\u2003`).join(' | ')} |`;
+  const rows = FLOWS[flow].handoffs.map((h, i) => row([i + 1, `${h.from} → ${h.to}`, h.input, h.reply]));
+  return [row(['step', 'handoff', 'hands over', 'gets back']), '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 export interface ChainOutcome {

@@ -172,6 +172,8 @@ describe('the Temporal UI shows every handoff', () => {
     await seen('schema-to-pipeline (Pattern A) · input', false);
     await seen('✔ 1. schema → stream: completed', false);
     await seen('✖ 2. stream → builder: failed — AgentRejected', false);
+    await seen('hands over', false);
+    await seen('stream-to-builder', false);
     await shot('run-user-metadata-failed');
   });
 
