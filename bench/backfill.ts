@@ -13,24 +13,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import type { BuiltinAgents } from '../src/agents/builtin';
 import { parseAgentsFile } from '../src/agents/config';
 import { AgentRegistry } from '../src/agents/registry';
 import { backfillProgress, startBackfill } from '../src/temporal/backfills';
 import { connectClient } from '../src/temporal/connection';
 import { resolveServer } from '../src/temporal/devserver';
 import { createWorker, WORKFLOWS_PATH } from '../src/worker';
-import { BUILDER_REPLY, CHAIN_PAYLOAD, STREAM_REPLY } from './replies';
+import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies';
 
-const AGENTS_YAML = `agents:
-  schema: { transport: builtin }
-  stream: { transport: builtin }
-  builder: { transport: builtin }
-  canvas: { transport: builtin }
-  radar: { transport: builtin }
-  scaffold: { transport: builtin }
-`;
-const NOOP_AGENTS: BuiltinAgents = { stream: async () => STREAM_REPLY, builder: async () => BUILDER_REPLY };
 const HISTORY_WARNING = 10_240;
 
 const { values } = parseArgs({

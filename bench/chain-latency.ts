@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import type { BuiltinAgents } from '../src/agents/builtin';
 import { parseAgentsFile } from '../src/agents/config';
 import { AgentRegistry } from '../src/agents/registry';
 import { startChain, waitChain } from '../src/temporal/chains';
@@ -23,25 +22,10 @@ import { resolveServer } from '../src/temporal/devserver';
 import { createWorker, WORKFLOWS_PATH } from '../src/worker';
 import { baselineActivities } from './baseline-activities';
 import type { baselineChain } from './baseline-workflows';
-import { BUILDER_REPLY, CHAIN_PAYLOAD, STREAM_REPLY } from './replies';
+import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies';
 
 const BASELINE_WORKFLOWS_PATH = fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url));
 const TARGET_P50_RATIO = 1.15;
-
-/** Every receiving agent bound (parseAgentsFile insists), built-in, with the default timeout and retry policy. */
-const AGENTS_YAML = `agents:
-  schema: { transport: builtin }
-  stream: { transport: builtin }
-  builder: { transport: builtin }
-  canvas: { transport: builtin }
-  radar: { transport: builtin }
-  scaffold: { transport: builtin }
-`;
-
-const NOOP_AGENTS: BuiltinAgents = {
-  stream: async () => STREAM_REPLY,
-  builder: async () => BUILDER_REPLY,
-};
 
 interface Options {
   readonly chains: number;

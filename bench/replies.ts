@@ -1,3 +1,5 @@
+import type { BuiltinAgents } from '../src/agents/builtin';
+
 /**
  * The chain input and the canned agent replies both sides use, so the bench measures orchestration only.
  * Each reply satisfies its contract (stream-to-builder, builder-output), so our contract checks pass.
@@ -22,4 +24,20 @@ export const BUILDER_REPLY: Record<string, unknown> = {
       extraction_sql: 'SELECT * FROM orders WHERE updated_at > :cursor ORDER BY updated_at',
     },
   ],
+};
+
+/** Every receiving agent bound (parseAgentsFile insists), built-in, with the default timeout and retry policy. */
+export const AGENTS_YAML = `agents:
+  schema: { transport: builtin }
+  stream: { transport: builtin }
+  builder: { transport: builtin }
+  canvas: { transport: builtin }
+  radar: { transport: builtin }
+  scaffold: { transport: builtin }
+`;
+
+/** Stream and Builder that answer at once with the canned replies. */
+export const NOOP_AGENTS: BuiltinAgents = {
+  stream: async () => STREAM_REPLY,
+  builder: async () => BUILDER_REPLY,
 };

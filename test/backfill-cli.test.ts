@@ -39,6 +39,11 @@ async function exists(id: string): Promise<boolean> {
     );
 }
 
+/** Whether a day-range backfill of the test's payload exists on the server. */
+function backfillStarted(from: string, to: string): Promise<boolean> {
+  return exists(backfillWorkflowId('schema-to-pipeline', payload, { range: { from, to, grain: 'day' } }));
+}
+
 describe('stream-collab backfill', () => {
   it.each([
     [['--from', '2026-02-30', '--to', '2026-03-01'], '--from: expected a date as YYYY-MM-DD, got "2026-02-30"'],
@@ -59,13 +64,7 @@ describe('stream-collab backfill', () => {
     const r = await cli(['backfill', 'start', 'schema-to-pipeline', '--input', input, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
-    expect(
-      await exists(
-        backfillWorkflowId('schema-to-pipeline', payload, {
-          range: { from: '2026-03-01', to: '2026-03-02', grain: 'day' },
-        }),
-      ),
-    ).toBe(false);
+    expect(await backfillStarted('2026-03-01', '2026-03-02')).toBe(false);
   });
 
   it('--dry-run across a month end lists what would run and what is skipped, and why', async () => {
@@ -91,13 +90,7 @@ describe('stream-collab backfill', () => {
       expect(r.stdout).toMatch(new RegExp(`date_key=${day} +│ not found +│ run`));
     expect(r.stdout).toMatch(/date_key=2026-01-31 +│ completed +│ skip +│ succeeded earlier/);
     expect(r.stdout).toContain('dry run (mode missing): 3 would run, 1 would be skipped; nothing was started');
-    expect(
-      await exists(
-        backfillWorkflowId('schema-to-pipeline', payload, {
-          range: { from: '2026-01-30', to: '2026-02-02', grain: 'day' },
-        }),
-      ),
-    ).toBe(false);
+    expect(await backfillStarted('2026-01-30', '2026-02-02')).toBe(false);
   });
 
   it('start --wait runs the range and status reports it', async () => {
