@@ -71,6 +71,7 @@ describe('stream-collab', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('schema → stream');
     expect(r.stdout).toContain('3 connector requirements');
+    expect(r.stdout).toContain('builder: orders (incremental), customers (incremental), products (incremental)');
     expect(r.stdout).toContain('COMPLETED');
   });
 

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { field } from '../field';
 import { describePayload, isContractName } from '../flows';
 import type { ChainOutcome } from '../temporal/chains';
 import type { ChainState, HandoffRecord } from '../workflows/chain';
@@ -45,9 +46,40 @@ export function chainReport(workflowId: string, runId: string, outcome: ChainOut
   lines.push(`${head} ${workflowId} — ${outcome.status}`.trim());
   if (state !== undefined) lines.push(chainTable(state));
   if (outcome.failure !== undefined) lines.push(`failed: ${outcome.failure.type}: ${outcome.failure.message}`);
+  const highlight = state?.status === 'completed' ? outputHighlight(state) : undefined;
+  if (highlight !== undefined) lines.push(`  ${highlight}`);
   for (const a of state?.artifacts ?? []) lines.push(`  artifact ${a.name}: ${a.path} (${a.bytes} bytes)`);
   if (uiBase !== undefined) lines.push(`  UI: ${uiLink(uiBase, workflowId, runId)}`);
   return lines.join('\n');
+}
+
+/** What the last agent produced, in one line: the figure a reader of the chain looks for first. */
+export function outputHighlight(state: ChainState): string | undefined {
+  const out = state.output;
+  if (out === undefined) return undefined;
+  const list = (key: string): unknown[] => {
+    const value = field(out, key);
+    return Array.isArray(value) ? value : [];
+  };
+  switch (state.flow) {
+    case 'schema-to-pipeline':
+      return `builder: ${list('connectors')
+        .map((c) => `${String(field(c, 'table'))} (${String(field(c, 'method'))})`)
+        .join(', ')}`;
+    case 'analytics-pipeline':
+      return `schema: created ${list('tables')
+        .map((t) => String(field(t, 'name')))
+        .join(', ')} in ${String(field(out, 'warehouse'))}`;
+    case 'pipeline-visualization':
+      return `canvas: ${String(field(out, 'nodes'))} nodes, ${String(field(out, 'edges'))} edges (Mermaid${field(out, 'svg_artifact') !== undefined ? ' and SVG' : ''})`;
+    case 'pipeline-testing': {
+      const skipped = list('checks').filter((c) => field(c, 'status') === 'skipped');
+      const why = skipped.length > 0 ? ` (skipped: ${String(field(skipped[0], 'reason'))})` : '';
+      return `radar: ${String(field(field(out, 'summary'), 'passed'))} passed, ${String(field(field(out, 'summary'), 'failed'))} failed, ${skipped.length} skipped${why}`;
+    }
+    case 'cost-aware-pipeline':
+      return `scaffold: about $${Number(field(out, 'monthly_cost_usd')).toLocaleString('en-US', { maximumFractionDigits: 0 })} a month (${String(field(out, 'price_table'))})`;
+  }
 }
 
 /** The Temporal UI page of a run. */
