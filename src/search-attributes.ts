@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { FLOWS, type FlowName } from './flows';
 
 /**
  * The custom search attributes every chain carries, so `temporal workflow list --query 'StreamFlow="…"'` and
@@ -10,7 +11,10 @@ export const StreamAgents = defineSearchAttributeKey('StreamAgents', SearchAttri
 export const StreamPartition = defineSearchAttributeKey('StreamPartition', SearchAttributeType.KEYWORD);
 export const StreamReplayOf = defineSearchAttributeKey('StreamReplayOf', SearchAttributeType.KEYWORD);
 export const StreamBackfill = defineSearchAttributeKey('StreamBackfill', SearchAttributeType.KEYWORD);
-/** The handoff in progress, e.g. `2 stream→builder`; `done` or `failed` once the chain closed. */
+/**
+ * The handoff in progress, e.g. `2 stream→builder`; once the chain closed, the last one it started, so
+ * `ExecutionStatus="Failed" AND StreamStep="2 stream→builder"` finds chains that failed at Builder.
+ */
 export const StreamStep = defineSearchAttributeKey('StreamStep', SearchAttributeType.KEYWORD);
 
 /** Temporal's own: the time a schedule meant a run to start (set by the server on scheduled runs). */
@@ -27,3 +31,31 @@ export const SEARCH_ATTRIBUTES = [
   StreamBackfill,
   StreamStep,
 ] as const;
+
+/** The StreamStep value of a handoff: `2 stream→builder`. */
+export function stepLabel(step: number, from: string, to: string): string {
+  return `${step} ${from}→${to}`;
+}
+
+/** What a chain is, as search attributes; set when it is started (and by the chain itself if they are missing). */
+export interface ChainIdentity {
+  readonly partition?: string;
+  readonly backfill?: string;
+  readonly replayOf?: string;
+  /** The first step the chain will call an agent for (a replay may start later). */
+  readonly fromStep?: number;
+}
+
+export function chainSearchAttributes(flow: FlowName, identity: ChainIdentity = {}): SearchAttributePair[] {
+  const spec = FLOWS[flow];
+  const step = identity.fromStep ?? 1;
+  const first = spec.handoffs[step - 1];
+  return [
+    { key: StreamFlow, value: flow },
+    { key: StreamAgents, value: [...new Set(spec.handoffs.flatMap((h) => [h.from, h.to]))] },
+    ...(identity.partition !== undefined ? [{ key: StreamPartition, value: identity.partition }] : []),
+    ...(identity.backfill !== undefined ? [{ key: StreamBackfill, value: identity.backfill }] : []),
+    ...(identity.replayOf !== undefined ? [{ key: StreamReplayOf, value: identity.replayOf }] : []),
+    ...(first !== undefined ? [{ key: StreamStep, value: stepLabel(step, first.from, first.to) }] : []),
+  ];
+}

@@ -136,25 +136,42 @@ async function listUntilFound(
 }
 
 describe('chains', () => {
-  it('carry search attributes: flow, agents, partition, and the step (done once completed)', async () => {
+  it('carry search attributes: flow, agents, partition, and the step (the last one, once completed)', async () => {
     const partition = unique('date_key=2026-11');
     const outcome = await run('analytics-pipeline', undefined, partition);
     const [found] = await listUntilFound(
-      `StreamFlow="analytics-pipeline" AND StreamPartition="${partition}" AND StreamStep="done"`,
+      `StreamFlow="analytics-pipeline" AND StreamPartition="${partition}" AND StreamStep="2 stream→schema" AND ExecutionStatus="Completed"`,
     );
     expect(found?.workflowId).toBe(outcome.workflowId);
     expect(found?.searchAttributes).toMatchObject({
       StreamFlow: 'analytics-pipeline',
       StreamPartition: partition,
-      StreamStep: 'done',
+      StreamStep: '2 stream→schema',
       StreamAgents: ['pulse', 'stream', 'schema'],
     });
   });
 
-  it('that fail carry StreamStep "failed"', async () => {
+  it('that fail keep the step they failed at', async () => {
     const outcome = await run('analytics-pipeline', { metrics: [{ name: 'daily_revenue' }] }, unique('p'));
-    const [found] = await listUntilFound(`WorkflowId="${outcome.workflowId}" AND StreamStep="failed"`);
+    const [found] = await listUntilFound(
+      `WorkflowId="${outcome.workflowId}" AND StreamStep="1 pulse→stream" AND ExecutionStatus="Failed"`,
+    );
     expect(found?.workflowId).toBe(outcome.workflowId);
+  });
+
+  it('started without search attributes (e.g. by `temporal workflow start`) add them themselves', async () => {
+    const partition = unique('date_key=2026-12');
+    const handle = await client.workflow.start('pipelineVisualization', {
+      taskQueue: worker.taskQueue,
+      workflowId: unique('bare'),
+      args: [{ payload: await readFlowInput('pipeline-visualization', example('pipeline-visualization')), partition }],
+    });
+    await handle.result();
+    const [found] = await listUntilFound(`WorkflowId="${handle.workflowId}" AND StreamPartition="${partition}"`);
+    expect(found?.searchAttributes).toMatchObject({
+      StreamFlow: 'pipeline-visualization',
+      StreamStep: '2 stream→canvas',
+    });
   });
 
   it('carry the partition in the result', async () => {

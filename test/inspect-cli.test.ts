@@ -88,7 +88,7 @@ describe('list', () => {
       'schema-to-pipeline',
       part(1),
       'COMPLETED',
-      'done',
+      '2 stream→builder',
       expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/),
       '',
     ]);

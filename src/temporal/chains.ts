@@ -2,6 +2,7 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { ApplicationFailure } from '@temporalio/common';
 import { FLOWS, type FlowName } from '../flows';
 import { TASK_QUEUE } from '../names';
+import { chainSearchAttributes } from '../search-attributes';
 import type { ChainInput, ChainState } from '../workflows/chain';
 import { defaultChainId, inputDigest } from './ids';
 import { field } from '../field';
@@ -36,6 +37,11 @@ export async function startChain(
     workflowId,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Set with the start, so the chain is findable at once and need not upsert them itself.
+    typedSearchAttributes: chainSearchAttributes(
+      flow,
+      options.partition !== undefined ? { partition: options.partition } : {},
+    ),
     staticSummary: `${flow} (Pattern ${spec.pattern})${options.partition !== undefined ? ` · ${options.partition}` : ''} · input ${inputDigest(payload)}`,
     staticDetails: chainTable(flow),
   });

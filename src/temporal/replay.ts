@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { diffPayloads, type PayloadChange } from '../diff';
 import { FLOWS, isFlowName, type FlowName } from '../flows';
 import { TASK_QUEUE } from '../names';
+import { chainSearchAttributes } from '../search-attributes';
 import type { ChainInput, ChainState } from '../workflows/chain';
 import { waitChain, type ChainOutcome } from './chains';
 import { inputDigest } from './ids';
@@ -102,6 +103,11 @@ export async function runReplay(
     taskQueue,
     args: [plan.input],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: chainSearchAttributes(plan.flow, {
+      ...(plan.input.partition !== undefined ? { partition: plan.input.partition } : {}),
+      replayOf: original.chainId,
+      fromStep: plan.fromStep,
+    }),
     staticSummary: `replay of ${original.chainId} from step ${plan.fromStep}${plan.input.replay?.override !== undefined ? ' (payload overridden)' : ''}`,
   });
   const outcome = await waitChain(handle);

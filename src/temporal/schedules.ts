@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { FLOWS, type FlowName } from '../flows';
 import { TASK_QUEUE } from '../names';
+import { chainSearchAttributes } from '../search-attributes';
 import type { Grain } from '../partitions';
 import type { ChainInput } from '../workflows/chain';
 import { inputDigest } from './ids';
@@ -74,6 +75,8 @@ export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknow
       workflowId: `schedule/${spec.id}`,
       taskQueue: spec.taskQueue ?? TASK_QUEUE,
       args: [input],
+      // The partition is known only when a run starts; the chain adds it.
+      typedSearchAttributes: chainSearchAttributes(spec.flow),
       staticSummary: `${spec.flow} on schedule ${spec.id} · partition = ${spec.partition.lag} ${spec.partition.grain}(s) before the scheduled time`,
     },
     policies: {

@@ -22,7 +22,7 @@ import type { Activities } from '../activities';
 import { FLOWS, type FlowName } from '../flows';
 import { chainWorkflowId } from '../names';
 import { expandRange, type Grain } from '../partitions';
-import { StreamBackfill, StreamFlow } from '../search-attributes';
+import { chainSearchAttributes, StreamBackfill, StreamFlow } from '../search-attributes';
 import type { ChainInput } from './chain';
 
 export type BackfillMode = 'missing' | 'failed' | 'all';
@@ -201,6 +201,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        typedSearchAttributes: chainSearchAttributes(input.flow, { partition, backfill: info.workflowId }),
         staticSummary: `${input.flow} · ${partition} · backfill ${info.workflowId}`,
       });
       carry.succeeded += 1;

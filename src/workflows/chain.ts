@@ -11,22 +11,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities, ArtifactRef } from '../activities';
 import type { AgentPolicy } from '../agents/registry';
 import { FailureType, NON_RETRYABLE } from '../errors';
 import { field } from '../field';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
 import { partitionForScheduledTime, type Grain } from '../partitions';
-import {
-  StreamAgents,
-  StreamBackfill,
-  StreamFlow,
-  StreamPartition,
-  StreamReplayOf,
-  StreamStep,
-  TemporalScheduledStartTime,
-} from '../search-attributes';
+import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
@@ -99,8 +91,13 @@ export const chainQuery = defineQuery<ChainState>('chain');
 /** Some slack over the agent's own timeout, so the transport's typed AgentTimeout arrives before Temporal's. */
 const TIMEOUT_SLACK_MS = 5_000;
 
-/** Added after the first histories were recorded: chains started before it carry no search attributes. */
+/** v1 histories predate search attributes; v2 ones upsert them at start, per step and at the end. */
 const SEARCH_ATTRIBUTES_PATCH = 'stream-search-attributes';
+/**
+ * Since v3 whoever starts a chain sets its identity (and first step) in the start request, and the chain
+ * upserts only what is missing and each later step: one visibility write per handoff after the first.
+ */
+const SEARCH_ATTRIBUTES_AT_START_PATCH = 'stream-search-attributes-at-start';
 
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
@@ -144,18 +141,26 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     artifacts: [],
   };
   setHandler(chainQuery, () => state);
-  const tracked = patched(SEARCH_ATTRIBUTES_PATCH);
-  const mark = (step: string, extra: SearchAttributeUpdatePair[] = []): void => {
-    if (tracked) upsertSearchAttributes([...extra, { key: StreamStep, value: step }]);
+  const generation = patched(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : patched(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
+  const identity = chainSearchAttributes(flow.name, {
+    ...(input.partition !== undefined ? { partition: input.partition } : {}),
+    ...(input.backfill !== undefined ? { backfill: input.backfill } : {}),
+    ...(replay !== undefined ? { replayOf: replay.of, fromStep: replay.fromStep } : {}),
+  });
+  /** Records the step in progress (or how the chain ended, before v3) in search attributes and the UI. */
+  const mark = (step: string, first: boolean): void => {
+    if (generation === 2) {
+      upsertSearchAttributes([
+        ...(first ? identity.filter((p) => p.key.name !== StreamStep.name) : []),
+        { key: StreamStep, value: step },
+      ]);
+    } else if (generation === 3) {
+      const wanted: SearchAttributePair[] = first ? identity : [{ key: StreamStep, value: step }];
+      const missing = wanted.filter((p) => !sameValue(info.typedSearchAttributes.get(p.key), p.value));
+      if (missing.length > 0) upsertSearchAttributes(missing);
+    }
     setCurrentDetails(liveDetails(state));
   };
-  const identity: SearchAttributeUpdatePair[] = [
-    { key: StreamFlow, value: flow.name },
-    { key: StreamAgents, value: [...new Set(flow.handoffs.flatMap((h) => [h.from, h.to]))] },
-    ...(input.partition !== undefined ? [{ key: StreamPartition, value: input.partition }] : []),
-    ...(input.backfill !== undefined ? [{ key: StreamBackfill, value: input.backfill }] : []),
-    ...(replay !== undefined ? [{ key: StreamReplayOf, value: replay.of }] : []),
-  ];
 
   if (typeof input.payload !== 'object' || input.payload === null || Array.isArray(input.payload)) {
     state.status = 'failed';
@@ -186,7 +191,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     if (policy === undefined) throw new Error(`no policy for ${spec.to}`);
     record.status = 'running';
     record.startedAt = new Date().toISOString();
-    mark(`${record.step} ${spec.from}→${spec.to}`, first ? identity : []);
+    mark(stepLabel(record.step, spec.from, spec.to), first);
     first = false;
     const summary = `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`;
     const { deliverHandoff } = proxyActivities<Activities>(activityOptions(policy, summary));
@@ -222,7 +227,8 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         finishedAt: new Date().toISOString(),
       });
       state.status = 'failed';
-      mark('failed');
+      if (generation === 2) mark('failed', false);
+      else setCurrentDetails(liveDetails(state));
       throw ApplicationFailure.create({
         type: failure.type,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}) failed: ${failure.message}`,
@@ -234,7 +240,8 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
   }
   state.status = 'completed';
   state.output = payload;
-  mark('done');
+  if (generation === 2) mark('done', false);
+  else setCurrentDetails(liveDetails(state));
   return state;
 }
 
@@ -244,6 +251,11 @@ function withScheduledPartition(input: ChainInput): ChainInput {
   const info = workflowInfo();
   const scheduledAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
   return { ...input, partition: partitionForScheduledTime(scheduledAt, input.scheduled.grain, input.scheduled.lag) };
+}
+
+/** Search attribute values compare by content (keyword lists are arrays). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function replayFailure(message: string): ApplicationFailure {

@@ -185,7 +185,7 @@ describe('the Temporal UI shows every handoff', () => {
       .first()
       .click();
     await seen('"StreamFlow": "schema-to-pipeline"', false);
-    await seen('"StreamStep": "done"', false);
+    await seen('"StreamStep": "2 stream→builder"', false);
     await seen('StreamAgents', false);
     await shot('run-search-attributes');
   });
