@@ -47,12 +47,11 @@ export interface BackfillInput {
 }
 
 /**
- * What a backfill has done so far. Partitions before `cursor` are finished; those not in `failed` or
- * `skipped` succeeded, so the carry stays small however many partitions succeed.
+ * What a backfill has done so far. Partitions before `cursor` have started; those neither running nor in
+ * `failed` or `skipped` succeeded, so the carry stays small however many partitions succeed.
  */
 export interface BackfillCarry {
   cursor: number;
-  succeeded: number;
   failed: Record<string, string>;
   skipped: Record<string, string>;
   paused: boolean;
@@ -124,7 +123,6 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   const cap = Math.max(1, Math.min(MAX_CONCURRENT, Math.floor(input.maxConcurrent)));
   const carry: BackfillCarry = input.carry ?? {
     cursor: 0,
-    succeeded: 0,
     failed: {},
     skipped: {},
     paused: false,
@@ -137,8 +135,20 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   let state: BackfillProgress['state'] = 'running';
   const idOf = (partition: string): string => chainWorkflowId(input.flow, input.subject, input.digest, partition);
 
-  const progress = (filter: ProgressFilter = {}): BackfillProgress => {
-    const all: PartitionProgress[] = partitions.map((partition, i) => {
+  // Counted from the carry, not from the partition list: this runs on every chain that ends.
+  const counts = (): Record<PartitionStatus, number> => {
+    const failed = Object.keys(carry.failed).length;
+    const skipped = Object.keys(carry.skipped).length;
+    return {
+      pending: partitions.length - carry.cursor,
+      running: running.size,
+      succeeded: carry.cursor - running.size - failed - skipped,
+      failed,
+      skipped,
+    };
+  };
+  const listPartitions = (): PartitionProgress[] =>
+    partitions.map((partition, i) => {
       const workflowId = idOf(partition);
       if (running.has(partition)) return { partition, workflowId, status: 'running' };
       if (i >= carry.cursor) return { partition, workflowId, status: 'pending' };
@@ -148,10 +158,13 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       if (skipped !== undefined) return { partition, workflowId, status: 'skipped', detail: skipped };
       return { partition, workflowId, status: 'succeeded' };
     });
-    const counts: Record<PartitionStatus, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
-    for (const p of all) counts[p.status] += 1;
+  const progress = (filter: ProgressFilter = {}): BackfillProgress => {
+    const now = counts();
     const earlier = Object.values(carry.skipped).filter((r) => r === SUCCEEDED_EARLIER).length;
-    const shown = all.filter((p) => filter.status === undefined || p.status === filter.status);
+    const shown =
+      filter.limit === 0
+        ? []
+        : listPartitions().filter((p) => filter.status === undefined || p.status === filter.status);
     return {
       backfillId: info.workflowId,
       flow: input.flow,
@@ -159,8 +172,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       maxConcurrent: cap,
       state: state === 'running' && carry.paused ? 'paused' : state,
       requested: partitions.length,
-      counts,
-      complete: counts.succeeded + earlier,
+      counts: now,
+      complete: now.succeeded + earlier,
       runs: carry.runs,
       peakRunning: carry.peakRunning,
       maxHistoryLength: Math.max(carry.maxHistoryLength, workflowInfo().historyLength),
@@ -168,11 +181,11 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     };
   };
   const showDetails = (): void => {
-    const p = progress({ limit: 0 });
-    const c = p.counts;
+    const c = counts();
+    const shownState = state === 'running' && carry.paused ? 'paused' : state;
     setCurrentDetails(
-      `**backfill ${input.flow}** (${input.mode}, ≤ ${cap} at once): ${p.state}\n\n` +
-        `${c.succeeded} succeeded · ${c.failed} failed · ${c.skipped} skipped · ${c.running} running · ${c.pending} pending of ${p.requested}`,
+      `**backfill ${input.flow}** (${input.mode}, ≤ ${cap} at once): ${shownState}\n\n` +
+        `${c.succeeded} succeeded · ${c.failed} failed · ${c.skipped} skipped · ${c.running} running · ${c.pending} pending of ${partitions.length}`,
     );
   };
   setHandler(backfillProgressQuery, progress);
@@ -204,7 +217,6 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
         typedSearchAttributes: chainSearchAttributes(input.flow, { partition, backfill: info.workflowId }),
         staticSummary: `${input.flow} · ${partition} · backfill ${info.workflowId}`,
       });
-      carry.succeeded += 1;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
         carry.skipped[partition] = 'already running (started elsewhere)';
