@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { formatIssues } from '../contracts';
-import { parseContractYaml } from '../contracts/yaml';
 import { formatChanges } from '../diff';
 import { FLOWS, isContractName } from '../flows';
 import { taskQueueFromEnv } from '../temporal/connection';
@@ -8,7 +5,7 @@ import { planReplay, ReplayError, resolveStep, runReplay, type ReplayReport } fr
 import type { ChainState } from '../workflows/chain';
 import { printJson, uiBase, withClient } from './context';
 import { ExitCode, UsageError } from './errors';
-import { flowArg } from './input';
+import { flowArg, readContractFile } from './input';
 import { loadChain, requireState } from './load-chain';
 import { quote, sinceArg } from './list';
 import { uiLink } from './render';
@@ -134,18 +131,10 @@ function wrap<T>(fn: () => T): T {
 async function readOverride(state: ChainState, fromStep: number, file: string): Promise<Record<string, unknown>> {
   const contract = state.handoffs[fromStep - 1]?.inputContract ?? '';
   if (!isContractName(contract)) throw new UsageError(`step ${fromStep} has no known input contract`);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read override ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = parseContractYaml(contract, text);
-  if (!parsed.ok)
-    throw new UsageError(
-      `${file} is not a valid ${contract} payload for step ${fromStep}:\n${formatIssues(parsed.issues, file)}`,
-    );
-  return parsed.value;
+  return readContractFile(contract, file, {
+    noun: 'override',
+    valid: `a valid ${contract} payload for step ${fromStep}`,
+  });
 }
 
 function reportJson(report: ReplayReport): Record<string, unknown> {

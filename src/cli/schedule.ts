@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ScheduleNotFoundError, ServiceError, type Client, type ScheduleSpecDescription } from '@temporalio/client';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { DurationMs } from '../agents/config';
-import { formatIssues } from '../contracts';
 import { contract, nonEmpty } from '../contracts/contract';
-import { parseContractYaml, parseYaml } from '../contracts/yaml';
 import { FLOW_NAMES, FLOWS } from '../flows';
 import { GRAINS, isGrain, parseDay } from '../partitions';
 import { taskQueueFromEnv } from '../temporal/connection';
@@ -21,7 +18,7 @@ import {
 } from '../temporal/schedules';
 import { printJson, withClient } from './context';
 import { ExitCode, UsageError } from './errors';
-import { flowArg, readFlowInput } from './input';
+import { flowArg, readCheckedYaml, readContractFile, readFlowInput } from './input';
 
 export interface ScheduleCreateOptions {
   readonly input: string;
@@ -248,36 +245,27 @@ const ScheduleEntry = contract({
 const SchedulesFile = contract({ schedules: z.array(ScheduleEntry) });
 
 export async function scheduleSyncCommand(o: { file: string; json?: boolean }): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(o.file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${o.file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = parseYaml(text, SchedulesFile);
-  if (!parsed.ok)
-    throw new UsageError(`${o.file} is not a valid schedules file:\n${formatIssues(parsed.issues, o.file)}`);
+  const file = await readCheckedYaml(o.file, SchedulesFile, {
+    noun: 'schedules file',
+    valid: 'a valid schedules file',
+  });
   const base = dirname(resolve(o.file));
   const specs: ScheduleSpec[] = [];
   const seen = new Set<string>();
-  for (const [i, entry] of parsed.value.schedules.entries()) {
+  for (const [i, entry] of file.schedules.entries()) {
     if (seen.has(entry.id)) throw new UsageError(`${o.file}: schedules[${i}].id: "${entry.id}" is listed twice`);
     seen.add(entry.id);
     const inputFile = resolve(base, entry.input);
-    const inputText = await readFile(inputFile, 'utf8').catch(() => {
-      throw new UsageError(`${o.file}: schedules[${i}].input: cannot read ${inputFile}`);
+    const contract = FLOWS[entry.flow].handoffs[0]?.input ?? 'schema-to-stream';
+    const payload = await readContractFile(contract, inputFile, {
+      noun: `schedules[${i}].input`,
+      valid: `a valid ${contract} payload (schedules[${i}].input)`,
     });
-    const contractName = FLOWS[entry.flow].handoffs[0]?.input ?? 'schema-to-stream';
-    const payload = parseContractYaml(contractName, inputText);
-    if (!payload.ok)
-      throw new UsageError(
-        `${inputFile} (schedules[${i}].input) is not a valid ${contractName} payload:\n${formatIssues(payload.issues, inputFile)}`,
-      );
     const overlap: Overlap = entry.overlap ?? 'skip';
     specs.push({
       id: entry.id,
       flow: entry.flow,
-      payload: payload.value,
+      payload,
       ...(entry.cron !== undefined ? { cron: entry.cron } : {}),
       ...(entry.every !== undefined ? { everyMs: duration(`schedules[${i}].every`, entry.every) } : {}),
       ...(entry.timezone !== undefined ? { timezone: entry.timezone } : {}),
