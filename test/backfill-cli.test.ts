@@ -1,12 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChain, waitChain } from '../src/temporal/chains';
 import { backfillWorkflowId } from '../src/temporal/ids';
 import { cli } from './cli-process';
-import { startWorker, testClient, unique, type TestWorker } from './helpers';
+import { startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -26,22 +26,12 @@ afterAll(async () => {
   await closeClient();
 });
 
-async function exists(id: string): Promise<boolean> {
-  return client.workflow
-    .getHandle(id)
-    .describe()
-    .then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return false;
-        throw err;
-      },
-    );
-}
-
 /** Whether a day-range backfill of the test's payload exists on the server. */
 function backfillStarted(from: string, to: string): Promise<boolean> {
-  return exists(backfillWorkflowId('schema-to-pipeline', payload, { range: { from, to, grain: 'day' } }));
+  return workflowExists(
+    client,
+    backfillWorkflowId('schema-to-pipeline', payload, { range: { from, to, grain: 'day' } }),
+  );
 }
 
 describe('stream-collab backfill', () => {

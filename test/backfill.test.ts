@@ -8,7 +8,16 @@ import { backfillProgress, startBackfill } from '../src/temporal/backfills';
 import { defaultChainId } from '../src/temporal/ids';
 import { lookupStatuses } from '../src/temporal/statuses';
 import { pauseSignal, resumeSignal, type BackfillProgress } from '../src/workflows/backfill';
-import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from './helpers';
+import {
+  agentsYaml,
+  builderReply,
+  replyJson,
+  startHttpAgent,
+  startWorker,
+  testClient,
+  unique,
+  waitFor,
+} from './helpers';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -39,14 +48,6 @@ async function builderAgent(behaviour: { failPartition?: string; delayMs?: numbe
     else answer();
   });
   return { ...agent, successes, behaviour };
-}
-
-async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function result(id: string): Promise<BackfillProgress> {

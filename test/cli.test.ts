@@ -1,10 +1,10 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, ROOT } from './cli-process';
-import { agentsYaml, startWorker, testClient, unique, type TestWorker } from './helpers';
+import { agentsYaml, startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers';
 
 const EXAMPLE_A = join(ROOT, 'examples', 'schema-to-pipeline.yaml');
 
@@ -26,16 +26,6 @@ afterAll(async () => {
   await rejecting.stop();
   await closeClient();
 });
-
-async function exists(workflowId: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(workflowId).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
 
 describe('stream-collab', () => {
   it('run: exit 0, and --json prints {workflowId, runId, status, handoffs, result}', async () => {
@@ -98,7 +88,7 @@ describe('stream-collab', () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`metrics[1].gran (${file}:5:5): unknown field "gran"; did you mean "grain"?`);
-    expect(await exists(id)).toBe(false);
+    expect(await workflowExists(client, id)).toBe(false);
   });
 
   it('exit 2 for an unknown flow, naming the closest', async () => {

@@ -7,7 +7,7 @@ import { readFlowInput } from '../src/cli/input';
 import { FLOW_NAMES, FLOWS, type FlowName } from '../src/flows';
 import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains';
 import { chainQuery } from '../src/workflows/chain';
-import { startWorker, testClient, unique, type TestWorker } from './helpers';
+import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -121,18 +121,21 @@ describe('each pattern end to end with the built-in agents', () => {
 async function listUntilFound(
   query: string,
 ): Promise<{ workflowId: string; searchAttributes: Record<string, unknown> }[]> {
-  for (let i = 0; i < 50; i += 1) {
-    const found: { workflowId: string; searchAttributes: Record<string, unknown> }[] = [];
-    for await (const wf of client.workflow.list({ query })) {
-      found.push({
-        workflowId: wf.workflowId,
-        searchAttributes: Object.fromEntries(wf.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])),
-      });
-    }
-    if (found.length > 0) return found;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return [];
+  return eventually(
+    async () => {
+      const found: { workflowId: string; searchAttributes: Record<string, unknown> }[] = [];
+      for await (const wf of client.workflow.list({ query })) {
+        found.push({
+          workflowId: wf.workflowId,
+          searchAttributes: Object.fromEntries(wf.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])),
+        });
+      }
+      return found;
+    },
+    (found) => found.length > 0,
+    10_000,
+    200,
+  );
 }
 
 describe('chains', () => {

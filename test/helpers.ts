@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { BuiltinAgents } from '../src/agents/builtin';
@@ -156,4 +156,42 @@ export function replyJson(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * Polls `probe` until `done` holds for its value, and returns the last value either way: visibility is
+ * eventually consistent, and the assertion that follows says what was wrong if it never held.
+ */
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Waits for a condition, failing with what it waited for. */
+export async function waitFor(
+  what: string,
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  if (!(await eventually(predicate, Boolean, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Whether a workflow with this id exists on the server (strongly consistent, unlike a list query). */
+export async function workflowExists(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

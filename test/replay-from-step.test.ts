@@ -8,6 +8,7 @@ import { cli } from './cli-process';
 import {
   agentsYaml,
   builderReply,
+  eventually,
   replyJson,
   startHttpAgent,
   startWorker,
@@ -95,11 +96,12 @@ describe('replay from a handoff', () => {
       { path: 'connectors[1].built_by', kind: 'changed', before: 'builder-v1', after: 'builder-v2' },
     ]);
     // The replay is findable from the original through its search attribute.
-    let found = 0;
-    for (let i = 0; i < 50 && found === 0; i += 1) {
-      found = (await client.workflow.count(`StreamReplayOf = "${id}"`)).count;
-      if (found === 0) await new Promise((res) => setTimeout(res, 200));
-    }
+    const found = await eventually(
+      async () => (await client.workflow.count(`StreamReplayOf = "${id}"`)).count,
+      (n) => n > 0,
+      10_000,
+      200,
+    );
     expect(found).toBe(1);
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/partitions';
 import { isChainState } from '../src/temporal/chains';
 import { cli } from './cli-process';
-import { startWorker, testClient, unique, type TestWorker } from './helpers';
+import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -30,17 +30,22 @@ const env = (): Record<string, string> => ({ STREAM_COLLAB_TASK_QUEUE: worker.ta
 
 /** The partitions of a schedule's completed runs, once there are `count` of them. */
 async function partitionsOf(scheduleId: string, count: number): Promise<string[]> {
-  for (let i = 0; i < 150; i += 1) {
-    const partitions: string[] = [];
-    for await (const wf of client.workflow.list({
-      query: `TemporalScheduledById = "${scheduleId}" AND ExecutionStatus = "Completed"`,
-    })) {
-      const result: unknown = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
-      if (isChainState(result) && result.partition !== undefined) partitions.push(result.partition);
-    }
-    if (partitions.length >= count) return partitions.sort();
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const partitions = await eventually(
+    async () => {
+      const found: string[] = [];
+      for await (const wf of client.workflow.list({
+        query: `TemporalScheduledById = "${scheduleId}" AND ExecutionStatus = "Completed"`,
+      })) {
+        const result: unknown = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
+        if (isChainState(result) && result.partition !== undefined) found.push(result.partition);
+      }
+      return found;
+    },
+    (found) => found.length >= count,
+    30_000,
+    200,
+  );
+  if (partitions.length >= count) return partitions.sort();
   throw new Error(`schedule ${scheduleId} did not complete ${count} runs`);
 }
 
