@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseAgentsFile } from '../src/agents/config';
-import { AgentRegistry } from '../src/agents/registry';
-import { backfillProgress, startBackfill } from '../src/temporal/backfills';
-import { connectClient } from '../src/temporal/connection';
-import { resolveServer } from '../src/temporal/devserver';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker';
-import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies';
+import { parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry } from '../src/agents/registry.js';
+import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { resolveServer } from '../src/temporal/devserver.js';
+import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
 
 const HISTORY_WARNING = 10_240;
 

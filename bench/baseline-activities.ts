@@ -1,4 +1,4 @@
-import { BUILDER_REPLY, STREAM_REPLY } from './replies';
+import { BUILDER_REPLY, STREAM_REPLY } from './replies.js';
 
 export type BaselineAgent = 'stream' | 'builder';
 

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BaselineActivities } from './baseline-activities';
+import type { BaselineActivities } from './baseline-activities.js';
 
 // The same timeout and retry policy our chain derives for a built-in agent with default settings.
 const { handoff } = proxyActivities<BaselineActivities>({

@@ -1,4 +1,4 @@
-import type { BuiltinAgents } from '../src/agents/builtin';
+import type { BuiltinAgents } from '../src/agents/builtin/index.js';
 
 /**
  * The chain input and the canned agent replies both sides use, so the bench measures orchestration only.

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx stream-collab` works straight after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exit(await main(process.argv.slice(2)));
+// The compiled CLI (`npm run build`, run by `npm ci` through `prepare`): plain node, no TypeScript at run time.
+let cli;
+try {
+  cli = await import('../dist/cli/main.js');
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist/cli/main.js')) throw err;
+  process.stderr.write('error: stream-collab is not built; run `npm run build` (npm ci does it for you)\n');
+  process.exit(4);
+}
+process.exit(await cli.main(process.argv.slice(2)));

@@ -2,17 +2,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { parseAgentsFile } from '../src/agents/config';
-import { AgentRegistry } from '../src/agents/registry';
-import { readFlowInput } from '../src/cli/input';
-import { FLOW_NAMES, type FlowName } from '../src/flows';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { connectClient } from '../src/temporal/connection';
-import { connectWorker } from '../src/temporal/worker-connection';
-import { resolveServer } from '../src/temporal/devserver';
-import { createWorker } from '../src/worker';
+import { parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry } from '../src/agents/registry.js';
+import { readFlowInput } from '../src/cli/input.js';
+import { FLOW_NAMES, type FlowName } from '../src/flows.js';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { connectWorker } from '../src/temporal/worker-connection.js';
+import { resolveServer } from '../src/temporal/devserver.js';
+import { createWorker } from '../src/worker.js';
 
 /**
  * `npm run record-histories -- <label>`: runs real chains and writes their histories to

@@ -1,4 +1,4 @@
-import { formatPath } from './contracts/issues';
+import { formatPath } from './contracts/issues.js';
 
 /** One difference between two payloads, at a contract path such as `connectors[1].method`. */
 export interface PayloadChange {

@@ -1,4 +1,4 @@
-import { field } from './field';
+import { field } from './field.js';
 /**
  * The five collaboration patterns of the seed as data: who hands what to whom. Imported by workflows
  * (so it stays free of Node and of zod), by the CLI and by tests. Changing a flow's handoffs changes the

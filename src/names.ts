@@ -1,4 +1,4 @@
-import type { FlowName } from './flows';
+import type { FlowName } from './flows.js';
 
 /**
  * Names shared by the worker, the CLI and the tests. Changing one strands what already runs under the old

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AgentsFileError, parseAgentsFile } from '../src/agents/config';
-import { AgentRegistry, DEFAULT_POLICY } from '../src/agents/registry';
-import { agentsYaml } from './helpers';
+import { AgentsFileError, parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry, DEFAULT_POLICY } from '../src/agents/registry.js';
+import { agentsYaml } from './helpers.js';
 
 function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): { path: string; message: string; line?: number }[] {
   try {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { backfillWorkflowId } from '../src/temporal/ids';
-import { cli } from './cli-process';
-import { startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { backfillWorkflowId } from '../src/temporal/ids.js';
+import { cli } from './cli-process.js';
+import { startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;

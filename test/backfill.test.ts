@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { backfillProgress, startBackfill } from '../src/temporal/backfills';
-import { defaultChainId } from '../src/temporal/ids';
-import { lookupStatuses } from '../src/temporal/statuses';
-import { pauseSignal, resumeSignal, type BackfillProgress } from '../src/workflows/backfill';
+import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
+import { defaultChainId } from '../src/temporal/ids.js';
+import { lookupStatuses } from '../src/temporal/statuses.js';
+import { pauseSignal, resumeSignal, type BackfillProgress } from '../src/workflows/backfill.js';
 import {
   agentsYaml,
   builderReply,
@@ -17,7 +17,7 @@ import {
   testClient,
   unique,
   waitFor,
-} from './helpers';
+} from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
 

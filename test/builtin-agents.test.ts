@@ -4,29 +4,29 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { builder, INITIAL_CURSOR } from '../src/agents/builtin/builder';
-import { radar } from '../src/agents/builtin/radar';
-import { PRICE_TABLE, scaffold } from '../src/agents/builtin/scaffold';
-import { schema } from '../src/agents/builtin/schema';
+import { builder, INITIAL_CURSOR } from '../src/agents/builtin/builder.js';
+import { radar } from '../src/agents/builtin/radar.js';
+import { PRICE_TABLE, scaffold } from '../src/agents/builtin/scaffold.js';
+import { schema } from '../src/agents/builtin/schema.js';
 import {
   connectorRequirements,
   diagramSpec,
   infrastructureNeeds,
   martRequirements,
   testRequirements,
-} from '../src/agents/builtin/stream';
-import type { Envelope } from '../src/agents/transport';
-import { HandoffError } from '../src/agents/transport';
-import { PipelineRequest } from '../src/contracts/pipeline-request';
-import { PulseToStream } from '../src/contracts/pulse-to-stream';
-import { SchemaToStream } from '../src/contracts/schema-to-stream';
-import { StreamToBuilder } from '../src/contracts/stream-to-builder';
-import { StreamToCanvas } from '../src/contracts/stream-to-canvas';
-import { StreamToRadar } from '../src/contracts/stream-to-radar';
-import { StreamToScaffold } from '../src/contracts/stream-to-scaffold';
-import { StreamToSchema } from '../src/contracts/stream-to-schema';
-import type { ContractName } from '../src/flows';
-import { seedValue } from './seed';
+} from '../src/agents/builtin/stream.js';
+import type { Envelope } from '../src/agents/transport.js';
+import { HandoffError } from '../src/agents/transport.js';
+import { PipelineRequest } from '../src/contracts/pipeline-request.js';
+import { PulseToStream } from '../src/contracts/pulse-to-stream.js';
+import { SchemaToStream } from '../src/contracts/schema-to-stream.js';
+import { StreamToBuilder } from '../src/contracts/stream-to-builder.js';
+import { StreamToCanvas } from '../src/contracts/stream-to-canvas.js';
+import { StreamToRadar } from '../src/contracts/stream-to-radar.js';
+import { StreamToScaffold } from '../src/contracts/stream-to-scaffold.js';
+import { StreamToSchema } from '../src/contracts/stream-to-schema.js';
+import type { ContractName } from '../src/flows.js';
+import { seedValue } from './seed.js';
 import { readFileSync } from 'node:fs';
 
 const example = (name: string): unknown =>

@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { canvas } from '../src/agents/builtin/canvas';
-import { diagramSpec } from '../src/agents/builtin/stream';
-import type { Envelope } from '../src/agents/transport';
-import { readFlowInput } from '../src/cli/input';
-import { CanvasOutput } from '../src/contracts/canvas-output';
-import { PipelineRequest } from '../src/contracts/pipeline-request';
-import type { StreamToCanvas } from '../src/contracts/stream-to-canvas';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { startWorker, testClient, unique, type TestWorker } from './helpers';
-import { svgTexts, xmlProblems } from './xml';
+import { canvas } from '../src/agents/builtin/canvas.js';
+import { diagramSpec } from '../src/agents/builtin/stream.js';
+import type { Envelope } from '../src/agents/transport.js';
+import { readFlowInput } from '../src/cli/input.js';
+import { CanvasOutput } from '../src/contracts/canvas-output.js';
+import { PipelineRequest } from '../src/contracts/pipeline-request.js';
+import type { StreamToCanvas } from '../src/contracts/stream-to-canvas.js';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { startWorker, testClient, unique, type TestWorker } from './helpers.js';
+import { svgTexts, xmlProblems } from './xml.js';
 
 const EXAMPLE_C = join(import.meta.dirname, '..', 'examples', 'pipeline-visualization.yaml');
 

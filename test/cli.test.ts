@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ROOT } from './cli-process';
-import { agentsYaml, startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers';
+import { cli, ROOT } from './cli-process.js';
+import { agentsYaml, startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers.js';
 
 const EXAMPLE_A = join(ROOT, 'examples', 'schema-to-pipeline.yaml');
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkContract, CONTRACTS } from '../src/contracts';
-import { parseContractYaml } from '../src/contracts/yaml';
-import type { ContractName } from '../src/flows';
-import { seedBlock } from './seed';
+import { checkContract, CONTRACTS } from '../src/contracts/index.js';
+import { parseContractYaml } from '../src/contracts/yaml.js';
+import type { ContractName } from '../src/flows.js';
+import { seedBlock } from './seed.js';
 
 const SEED_BLOCKS: [string, ContractName][] = [
   ['Input from Schema', 'schema-to-stream'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffPayloads, formatChanges } from '../src/diff';
+import { diffPayloads, formatChanges } from '../src/diff.js';
 
 describe('diffPayloads', () => {
   it('names every changed, added and removed field by its contract path', () => {

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFlowInput } from '../src/cli/input';
-import { FLOW_NAMES, FLOWS, type FlowName } from '../src/flows';
-import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains';
-import { chainQuery } from '../src/workflows/chain';
-import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers';
+import { readFlowInput } from '../src/cli/input.js';
+import { FLOW_NAMES, FLOWS, type FlowName } from '../src/flows.js';
+import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains.js';
+import { chainQuery } from '../src/workflows/chain.js';
+import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;

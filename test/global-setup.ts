@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { resolveServer, type ResolvedServer } from '../src/temporal/devserver';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { resolveServer, type ResolvedServer } from '../src/temporal/devserver.js';
+import { WORKFLOWS_PATH } from '../src/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

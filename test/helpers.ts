@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { BuiltinAgents } from '../src/agents/builtin';
-import { parseAgentsFile } from '../src/agents/config';
-import { AgentRegistry } from '../src/agents/registry';
-import { createWorker } from '../src/worker';
+import type { BuiltinAgents } from '../src/agents/builtin/index.js';
+import { parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry } from '../src/agents/registry.js';
+import { createWorker } from '../src/worker.js';
 
 let runtimeInstalled = false;
 

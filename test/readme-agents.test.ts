@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { agentsYaml, startWorker, testClient, unique } from './helpers';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { agentsYaml, startWorker, testClient, unique } from './helpers.js';
 
 const SCRIPT = join(import.meta.dirname, '..', 'examples', 'agents', 'http_builder.py');
 

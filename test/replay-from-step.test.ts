@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { cli } from './cli-process';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { cli } from './cli-process.js';
 import {
   agentsYaml,
   builderReply,
@@ -15,7 +15,7 @@ import {
   testClient,
   unique,
   type TestWorker,
-} from './helpers';
+} from './helpers.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionOf } from '../src/partitions';
-import { isChainState } from '../src/temporal/chains';
-import { cli } from './cli-process';
-import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers';
+import { partitionOf } from '../src/partitions.js';
+import { isChainState } from '../src/temporal/chains.js';
+import { cli } from './cli-process.js';
+import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;

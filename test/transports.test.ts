@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpTransport, retryAfterMs } from '../src/agents/transports/http';
-import type { CallContext, Envelope } from '../src/agents/transport';
-import { startChain, waitChain } from '../src/temporal/chains';
-import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from './helpers';
+import { httpTransport, retryAfterMs } from '../src/agents/transports/http.js';
+import type { CallContext, Envelope } from '../src/agents/transport.js';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from './helpers.js';
 import type { Client } from '@temporalio/client';
 
 const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };

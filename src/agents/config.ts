@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { contract, nonEmpty } from '../contracts/contract';
-import type { ContractIssue } from '../contracts/issues';
-import { parseYaml } from '../contracts/yaml';
-import { FLOWS, type AgentName } from '../flows';
+import { contract, nonEmpty } from '../contracts/contract.js';
+import type { ContractIssue } from '../contracts/issues.js';
+import { parseYaml } from '../contracts/yaml.js';
+import { FLOWS, type AgentName } from '../flows.js';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

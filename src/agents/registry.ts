@@ -1,5 +1,5 @@
-import type { AgentName } from '../flows';
-import type { AgentBinding, AgentsFile } from './config';
+import type { AgentName } from '../flows.js';
+import type { AgentBinding, AgentsFile } from './config.js';
 
 /** What a workflow needs to know to call an agent: its timeout and retry policy. Plain data, safe in history. */
 export interface AgentPolicy {

@@ -1,5 +1,5 @@
-import type { FailureType } from '../errors';
-import type { AgentName, ContractName, FlowName, Party } from '../flows';
+import type { FailureType } from '../errors.js';
+import type { AgentName, ContractName, FlowName, Party } from '../flows.js';
 
 /**
  * What every agent receives, whatever its transport. HTTP agents get it as the JSON body; command agents get

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
-import type { FlowName } from '../flows';
-import { expandRange, GRAINS, isGrain, PartitionRangeError } from '../partitions';
+import type { FlowName } from '../flows.js';
+import { expandRange, GRAINS, isGrain, PartitionRangeError } from '../partitions.js';
 import {
   backfillInput,
   backfillProgress,
@@ -10,10 +10,10 @@ import {
   recordedBackfillInput,
   startBackfill,
   type StartBackfillOptions,
-} from '../temporal/backfills';
-import { taskQueueFromEnv } from '../temporal/connection';
-import { defaultChainId } from '../temporal/ids';
-import { lookupStatuses } from '../temporal/statuses';
+} from '../temporal/backfills.js';
+import { taskQueueFromEnv } from '../temporal/connection.js';
+import { defaultChainId } from '../temporal/ids.js';
+import { lookupStatuses } from '../temporal/statuses.js';
 import {
   MAX_CONCURRENT,
   pauseSignal,
@@ -22,10 +22,10 @@ import {
   type BackfillMode,
   type BackfillProgress,
   type PartitionSource,
-} from '../workflows/backfill';
-import { printJson, withClient } from './context';
-import { ExitCode, UsageError } from './errors';
-import { flowArg, readFlowInput } from './input';
+} from '../workflows/backfill.js';
+import { printJson, withClient } from './context.js';
+import { ExitCode, UsageError } from './errors.js';
+import { flowArg, readFlowInput } from './input.js';
 
 export interface BackfillStartOptions {
   readonly input: string;

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { DEFAULT_ADDRESS } from '../names';
-import { connectClient, targetFromEnv, type ServerTarget } from '../temporal/connection';
+import { DEFAULT_ADDRESS } from '../names.js';
+import { connectClient, targetFromEnv, type ServerTarget } from '../temporal/connection.js';
 
 /** Runs `fn` with a client on the server from the environment, closing the connection afterwards. */
 export async function withClient<T>(fn: (client: Client, target: ServerTarget) => Promise<T>): Promise<T> {

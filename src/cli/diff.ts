@@ -1,8 +1,8 @@
-import { diffPayloads, formatChanges, type PayloadChange } from '../diff';
-import type { HandoffRecord } from '../workflows/chain';
-import { ExitCode } from './errors';
-import { loadChain, requireState, type LoadedChain } from './load-chain';
-import { printJson, withClient } from './context';
+import { diffPayloads, formatChanges, type PayloadChange } from '../diff.js';
+import type { HandoffRecord } from '../workflows/chain.js';
+import { ExitCode } from './errors.js';
+import { loadChain, requireState, type LoadedChain } from './load-chain.js';
+import { printJson, withClient } from './context.js';
 
 /** The differences at one step of two chains. */
 export interface HandoffDiff {

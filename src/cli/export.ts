@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { ExitCode, UsageError } from './errors';
-import { withClient } from './context';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { ExitCode, UsageError } from './errors.js';
+import { withClient } from './context.js';
 
 /**
  * `export <workflowId> --out history.json`: the raw event history of the latest run, in the JSON form

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { loadAgentsFile } from '../agents/config';
-import { AgentRegistry } from '../agents/registry';
-import { CONTRACTS } from '../contracts';
-import { FLOWS, type AgentName } from '../flows';
-import { DEFAULT_AGENTS_FILE } from '../names';
-import { printJson } from './context';
+import { loadAgentsFile } from '../agents/config.js';
+import { AgentRegistry } from '../agents/registry.js';
+import { CONTRACTS } from '../contracts/index.js';
+import { FLOWS, type AgentName } from '../flows.js';
+import { DEFAULT_AGENTS_FILE } from '../names.js';
+import { printJson } from './context.js';
 
 /** The top-level fields of a contract, `name` or `name?` for optional ones. */
 function fieldsOf(schema: z.ZodType): string[] {

@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
-import type { HandoffRecord } from '../workflows/chain';
-import { ExitCode, UsageError } from './errors';
-import { loadChain, requireState } from './load-chain';
-import { printJson, withClient } from './context';
+import type { HandoffRecord } from '../workflows/chain.js';
+import { ExitCode, UsageError } from './errors.js';
+import { loadChain, requireState } from './load-chain.js';
+import { printJson, withClient } from './context.js';
 
 export interface HandoffsOptions {
   readonly yaml?: boolean;

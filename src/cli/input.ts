@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { CONTRACTS, formatIssues } from '../contracts';
-import { parseYaml } from '../contracts/yaml';
-import { FLOW_NAMES, FLOWS, isFlowName, type ContractName, type FlowName } from '../flows';
-import { UsageError } from './errors';
+import { CONTRACTS, formatIssues } from '../contracts/index.js';
+import { parseYaml } from '../contracts/yaml.js';
+import { FLOW_NAMES, FLOWS, isFlowName, type ContractName, type FlowName } from '../flows.js';
+import { UsageError } from './errors.js';
 
 /** The flow named on the command line, or a usage error naming the closest one. */
 export function flowArg(name: string): FlowName {

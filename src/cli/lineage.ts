@@ -1,13 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { mermaidLabel as label } from '../render/mermaid';
-import { mermaidToSvg } from '../render/svg';
-import { StreamBackfill } from '../search-attributes';
-import type { ChainState, HandoffRecord } from '../workflows/chain';
-import { ExitCode, UsageError } from './errors';
-import { chainTypesClause, listChains, quote, type ChainListing } from './list';
-import { loadChain, type LoadedChain } from './load-chain';
-import { withClient } from './context';
+import { mermaidLabel as label } from '../render/mermaid.js';
+import { mermaidToSvg } from '../render/svg.js';
+import { StreamBackfill } from '../search-attributes.js';
+import type { ChainState, HandoffRecord } from '../workflows/chain.js';
+import { ExitCode, UsageError } from './errors.js';
+import { chainTypesClause, listChains, quote, type ChainListing } from './list.js';
+import { loadChain, type LoadedChain } from './load-chain.js';
+import { withClient } from './context.js';
 
 export interface LineageOptions {
   readonly format?: string;

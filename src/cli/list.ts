@@ -1,11 +1,11 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import Table from 'cli-table3';
-import { FLOWS } from '../flows';
-import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../search-attributes';
-import { ExitCode, UsageError } from './errors';
-import { flowArg } from './input';
-import { CHAIN_WORKFLOW_TYPES } from './load-chain';
-import { printJson, withClient } from './context';
+import { FLOWS } from '../flows.js';
+import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../search-attributes.js';
+import { ExitCode, UsageError } from './errors.js';
+import { flowArg } from './input.js';
+import { CHAIN_WORKFLOW_TYPES } from './load-chain.js';
+import { printJson, withClient } from './context.js';
 
 export interface ListOptions {
   readonly flow?: string;

@@ -4,10 +4,10 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { FLOWS } from '../flows';
-import { failedOutcome, isChainState, type ChainOutcome } from '../temporal/chains';
-import { chainQuery, type ChainState } from '../workflows/chain';
-import { UsageError } from './errors';
+import { FLOWS } from '../flows.js';
+import { failedOutcome, isChainState, type ChainOutcome } from '../temporal/chains.js';
+import { chainQuery, type ChainState } from '../workflows/chain.js';
+import { UsageError } from './errors.js';
 
 /** The workflow types that run chains: one per flow. */
 export const CHAIN_WORKFLOW_TYPES: readonly string[] = Object.values(FLOWS).map((f) => f.workflowType);

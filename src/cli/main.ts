@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ServerUnreachableError } from '../temporal/unreachable';
-import { ExitCode, UsageError } from './errors';
-import { registerChainCommands } from './register-chains';
-import { registerInspectCommands } from './register-inspect';
-import { registerOpsCommands } from './register-ops';
+import { ServerUnreachableError } from '../temporal/unreachable.js';
+import { ExitCode, UsageError } from './errors.js';
+import { registerChainCommands } from './register-chains.js';
+import { registerInspectCommands } from './register-inspect.js';
+import { registerOpsCommands } from './register-ops.js';
 
 /** The `stream-collab` command. Exit codes: 0 ok, 1 workflow failed, 2 bad usage or input, 3 server unreachable. */
 export function program(): Command {

@@ -14,12 +14,12 @@ export function registerChainCommands(cmd: Command): void {
   chainOptions(cmd.command('run <flow>').description('start a chain and wait for it; prints the chain')).action(
     async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
       // Commands load on use, so `--help` and `flows` stay quick.
-      process.exitCode = await (await import('./run')).runCommand(flow, opts);
+      process.exitCode = await (await import('./run.js')).runCommand(flow, opts);
     },
   );
   chainOptions(cmd.command('start <flow>').description('start a chain and return its workflow id')).action(
     async (flow: string, opts: { input: string; id?: string; partition?: string; json?: boolean }) => {
-      process.exitCode = await (await import('./run')).startCommand(flow, opts);
+      process.exitCode = await (await import('./run.js')).startCommand(flow, opts);
     },
   );
   cmd
@@ -27,7 +27,7 @@ export function registerChainCommands(cmd: Command): void {
     .description('the chain so far (while running) or its result')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      process.exitCode = await (await import('./show')).showCommand(id, opts);
+      process.exitCode = await (await import('./show.js')).showCommand(id, opts);
     });
   cmd
     .command('flows')
@@ -35,6 +35,6 @@ export function registerChainCommands(cmd: Command): void {
     .addOption(new Option('--agents <file>', 'agents file').env('AGENTS_FILE'))
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean; agents?: string }) => {
-      process.exitCode = await (await import('./flows')).flowsCommand(opts);
+      process.exitCode = await (await import('./flows.js')).flowsCommand(opts);
     });
 }

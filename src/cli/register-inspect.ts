@@ -20,7 +20,7 @@ export function registerInspectCommands(cmd: Command): void {
         limit?: string;
         json?: boolean;
       }) => {
-        process.exitCode = await (await import('./list')).listCommand(opts);
+        process.exitCode = await (await import('./list.js')).listCommand(opts);
       },
     );
   cmd
@@ -29,14 +29,14 @@ export function registerInspectCommands(cmd: Command): void {
     .option('--yaml', 'print YAML (the default)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { yaml?: boolean; json?: boolean }) => {
-      process.exitCode = await (await import('./handoffs')).handoffsCommand(id, opts);
+      process.exitCode = await (await import('./handoffs.js')).handoffsCommand(id, opts);
     });
   cmd
     .command('diff <workflowIdA> <workflowIdB>')
     .description('per handoff, the field-level differences between two chains’ payloads and replies')
     .option('--json', 'print JSON')
     .action(async (a: string, b: string, opts: { json?: boolean }) => {
-      process.exitCode = await (await import('./diff')).diffCommand(a, b, opts);
+      process.exitCode = await (await import('./diff.js')).diffCommand(a, b, opts);
     });
   cmd
     .command('lineage <workflowId>')
@@ -44,13 +44,13 @@ export function registerInspectCommands(cmd: Command): void {
     .addOption(new Option('--format <format>', 'mermaid or svg').choices(['mermaid', 'svg']).default('mermaid'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (id: string, opts: { format?: string; out?: string }) => {
-      process.exitCode = await (await import('./lineage')).lineageCommand(id, opts);
+      process.exitCode = await (await import('./lineage.js')).lineageCommand(id, opts);
     });
   cmd
     .command('export <workflowId>')
     .description('the raw event history as JSON, replayable with Worker.runReplayHistories')
     .requiredOption('--out <file>', 'the JSON file to write')
     .action(async (id: string, opts: { out: string }) => {
-      process.exitCode = await (await import('./export')).exportCommand(id, opts);
+      process.exitCode = await (await import('./export.js')).exportCommand(id, opts);
     });
 }

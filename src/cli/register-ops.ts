@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { BackfillStartOptions } from './backfill';
-import type { ReplayOptions } from './replay';
-import type { ScheduleCreateOptions } from './schedule';
+import type { BackfillStartOptions } from './backfill.js';
+import type { ReplayOptions } from './replay.js';
+import type { ScheduleCreateOptions } from './schedule.js';
 
 /** backfill, replay, schedule: running flows over many partitions and times. Actions import their modules on use. */
 export function registerOpsCommands(cmd: Command): void {
@@ -21,7 +21,7 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--wait', 'wait for the backfill, with a progress bar')
     .option('--json', 'print JSON')
     .action(async (flow: string, opts: BackfillStartOptions) => {
-      process.exitCode = await (await import('./backfill')).backfillStartCommand(flow, opts);
+      process.exitCode = await (await import('./backfill.js')).backfillStartCommand(flow, opts);
     });
   backfill
     .command('status <backfillId>')
@@ -30,21 +30,21 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--all', 'list every partition, not only those that did not succeed')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { watch?: boolean; json?: boolean; all?: boolean }) => {
-      process.exitCode = await (await import('./backfill')).backfillStatusCommand(id, opts);
+      process.exitCode = await (await import('./backfill.js')).backfillStatusCommand(id, opts);
     });
   for (const which of ['pause', 'resume'] as const) {
     backfill
       .command(`${which} <backfillId>`)
       .description(which === 'pause' ? 'start no new partitions (running chains go on)' : 'start partitions again')
       .action(async (id: string) => {
-        process.exitCode = await (await import('./backfill')).backfillSignalCommand(id, which);
+        process.exitCode = await (await import('./backfill.js')).backfillSignalCommand(id, which);
       });
   }
   backfill
     .command('cancel <backfillId>')
     .description('cancel the backfill and its running chains')
     .action(async (id: string) => {
-      process.exitCode = await (await import('./backfill')).backfillCancelCommand(id);
+      process.exitCode = await (await import('./backfill.js')).backfillCancelCommand(id);
     });
   backfill
     .command('retry-failed <backfillId>')
@@ -52,7 +52,7 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--wait', 'wait for it')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { wait?: boolean; json?: boolean }) => {
-      process.exitCode = await (await import('./backfill')).backfillRetryFailedCommand(id, opts);
+      process.exitCode = await (await import('./backfill.js')).backfillRetryFailedCommand(id, opts);
     });
 
   cmd
@@ -68,7 +68,7 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--max-concurrent <n>', 'bulk: replays at once', '4')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, opts: ReplayOptions) => {
-      process.exitCode = await (await import('./replay')).replayCommand(id, opts);
+      process.exitCode = await (await import('./replay.js')).replayCommand(id, opts);
     });
 
   const schedule = cmd
@@ -88,23 +88,23 @@ export function registerOpsCommands(cmd: Command): void {
     .option('--lag <n>', 'each run covers the partition this many grains before its scheduled time', '1')
     .option('--json', 'print JSON')
     .action(async (id: string, flow: string, opts: ScheduleCreateOptions) => {
-      process.exitCode = await (await import('./schedule')).scheduleCreateCommand(id, flow, opts);
+      process.exitCode = await (await import('./schedule.js')).scheduleCreateCommand(id, flow, opts);
     });
   schedule
     .command('list')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      process.exitCode = await (await import('./schedule')).scheduleListCommand(opts);
+      process.exitCode = await (await import('./schedule.js')).scheduleListCommand(opts);
     });
   schedule
     .command('describe <scheduleId>')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      process.exitCode = await (await import('./schedule')).scheduleDescribeCommand(id, opts);
+      process.exitCode = await (await import('./schedule.js')).scheduleDescribeCommand(id, opts);
     });
   for (const action of ['pause', 'unpause', 'trigger', 'delete'] as const) {
     schedule.command(`${action} <scheduleId>`).action(async (id: string) => {
-      process.exitCode = await (await import('./schedule')).scheduleActionCommand(id, action);
+      process.exitCode = await (await import('./schedule.js')).scheduleActionCommand(id, action);
     });
   }
   schedule
@@ -114,7 +114,7 @@ export function registerOpsCommands(cmd: Command): void {
     .requiredOption('--to <time>', 'YYYY-MM-DD (its end) or an ISO time')
     .option('--overlap <policy>', 'overlap policy for these runs', 'allow-all')
     .action(async (id: string, opts: { from: string; to: string; overlap?: string }) => {
-      process.exitCode = await (await import('./schedule')).scheduleBackfillCommand(id, opts);
+      process.exitCode = await (await import('./schedule.js')).scheduleBackfillCommand(id, opts);
     });
   schedule
     .command('sync')
@@ -122,6 +122,6 @@ export function registerOpsCommands(cmd: Command): void {
     .requiredOption('--file <schedules.yaml>', 'declarative schedules')
     .option('--json', 'print JSON')
     .action(async (opts: { file: string; json?: boolean }) => {
-      process.exitCode = await (await import('./schedule')).scheduleSyncCommand(opts);
+      process.exitCode = await (await import('./schedule.js')).scheduleSyncCommand(opts);
     });
 }

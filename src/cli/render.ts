@@ -1,8 +1,8 @@
 import Table from 'cli-table3';
-import { field } from '../field';
-import { describePayload, isContractName } from '../flows';
-import type { ChainOutcome } from '../temporal/chains';
-import type { ChainState, HandoffRecord } from '../workflows/chain';
+import { field } from '../field.js';
+import { describePayload, isContractName } from '../flows.js';
+import type { ChainOutcome } from '../temporal/chains.js';
+import type { ChainState, HandoffRecord } from '../workflows/chain.js';
 
 function describe(contract: string, payload: Record<string, unknown> | undefined): string {
   if (payload === undefined) return '';

@@ -1,14 +1,14 @@
-import { formatChanges } from '../diff';
-import { FLOWS, isContractName } from '../flows';
-import { taskQueueFromEnv } from '../temporal/connection';
-import { planReplay, ReplayError, resolveStep, runReplay, type ReplayReport } from '../temporal/replay';
-import type { ChainState } from '../workflows/chain';
-import { printJson, uiBase, withClient } from './context';
-import { ExitCode, UsageError } from './errors';
-import { flowArg, readContractFile } from './input';
-import { loadChain, requireState } from './load-chain';
-import { quote, sinceArg } from './list';
-import { uiLink } from './render';
+import { formatChanges } from '../diff.js';
+import { FLOWS, isContractName } from '../flows.js';
+import { taskQueueFromEnv } from '../temporal/connection.js';
+import { planReplay, ReplayError, resolveStep, runReplay, type ReplayReport } from '../temporal/replay.js';
+import type { ChainState } from '../workflows/chain.js';
+import { printJson, uiBase, withClient } from './context.js';
+import { ExitCode, UsageError } from './errors.js';
+import { flowArg, readContractFile } from './input.js';
+import { loadChain, requireState } from './load-chain.js';
+import { quote, sinceArg } from './list.js';
+import { uiLink } from './render.js';
 
 export interface ReplayOptions {
   readonly fromStep?: string;

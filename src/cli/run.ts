@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { taskQueueFromEnv } from '../temporal/connection';
-import { startChain, waitChain } from '../temporal/chains';
-import { ExitCode } from './errors';
-import { flowArg, readFlowInput } from './input';
-import { chainJson, chainReport } from './render';
-import { printJson, uiBase, withClient } from './context';
+import { taskQueueFromEnv } from '../temporal/connection.js';
+import { startChain, waitChain } from '../temporal/chains.js';
+import { ExitCode } from './errors.js';
+import { flowArg, readFlowInput } from './input.js';
+import { chainJson, chainReport } from './render.js';
+import { printJson, uiBase, withClient } from './context.js';
 
 export interface RunOptions {
   readonly input: string;

@@ -2,11 +2,11 @@ import { dirname, resolve } from 'node:path';
 import { ScheduleNotFoundError, ServiceError, type Client, type ScheduleSpecDescription } from '@temporalio/client';
 import Table from 'cli-table3';
 import { z } from 'zod';
-import { DurationMs } from '../agents/config';
-import { contract, nonEmpty } from '../contracts/contract';
-import { FLOW_NAMES, FLOWS } from '../flows';
-import { GRAINS, isGrain, parseDay } from '../partitions';
-import { taskQueueFromEnv } from '../temporal/connection';
+import { DurationMs } from '../agents/config.js';
+import { contract, nonEmpty } from '../contracts/contract.js';
+import { FLOW_NAMES, FLOWS } from '../flows.js';
+import { GRAINS, isGrain, parseDay } from '../partitions.js';
+import { taskQueueFromEnv } from '../temporal/connection.js';
 import {
   isOverlap,
   OVERLAP_POLICIES,
@@ -15,10 +15,10 @@ import {
   syncSchedules,
   type Overlap,
   type ScheduleSpec,
-} from '../temporal/schedules';
-import { printJson, withClient } from './context';
-import { ExitCode, UsageError } from './errors';
-import { flowArg, readCheckedYaml, readContractFile, readFlowInput } from './input';
+} from '../temporal/schedules.js';
+import { printJson, withClient } from './context.js';
+import { ExitCode, UsageError } from './errors.js';
+import { flowArg, readCheckedYaml, readContractFile, readFlowInput } from './input.js';
 
 export interface ScheduleCreateOptions {
   readonly input: string;

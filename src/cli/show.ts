@@ -1,7 +1,7 @@
-import { ExitCode } from './errors';
-import { loadChain } from './load-chain';
-import { chainJson, chainReport } from './render';
-import { printJson, uiBase, withClient } from './context';
+import { ExitCode } from './errors.js';
+import { loadChain } from './load-chain.js';
+import { chainJson, chainReport } from './render.js';
+import { printJson, uiBase, withClient } from './context.js';
 
 /** `show <workflowId>`: the chain so far (a query while it runs) or its result once closed. */
 export async function showCommand(workflowId: string, options: { json?: boolean }): Promise<number> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
-import { ExtractionMethod } from './stream-to-builder';
+import { contract, identifier, nonEmpty } from './contract.js';
+import { ExtractionMethod } from './stream-to-builder.js';
 
 /** A connector spec Builder produced: what to extract and the SQL that does it. */
 export const ConnectorSpec = contract({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, nonEmpty } from './contract';
+import { contract, nonEmpty } from './contract.js';
 
 /** Canvas's reply at the end of Pattern C: the diagram, as Mermaid source, and where a rendering of it went. */
 export const CanvasOutput = contract({

@@ -1,21 +1,21 @@
 import type { z } from 'zod';
-import type { ContractName } from '../flows';
-import { BuilderOutput } from './builder-output';
-import { CanvasOutput } from './canvas-output';
-import { toContractIssues, type ContractIssue } from './issues';
-import { PipelineRequest } from './pipeline-request';
-import { PulseToStream } from './pulse-to-stream';
-import { RadarOutput } from './radar-output';
-import { ScaffoldOutput } from './scaffold-output';
-import { SchemaOutput } from './schema-output';
-import { SchemaToStream } from './schema-to-stream';
-import { StreamToBuilder } from './stream-to-builder';
-import { StreamToCanvas } from './stream-to-canvas';
-import { StreamToRadar } from './stream-to-radar';
-import { StreamToScaffold } from './stream-to-scaffold';
-import { StreamToSchema } from './stream-to-schema';
+import type { ContractName } from '../flows.js';
+import { BuilderOutput } from './builder-output.js';
+import { CanvasOutput } from './canvas-output.js';
+import { toContractIssues, type ContractIssue } from './issues.js';
+import { PipelineRequest } from './pipeline-request.js';
+import { PulseToStream } from './pulse-to-stream.js';
+import { RadarOutput } from './radar-output.js';
+import { ScaffoldOutput } from './scaffold-output.js';
+import { SchemaOutput } from './schema-output.js';
+import { SchemaToStream } from './schema-to-stream.js';
+import { StreamToBuilder } from './stream-to-builder.js';
+import { StreamToCanvas } from './stream-to-canvas.js';
+import { StreamToRadar } from './stream-to-radar.js';
+import { StreamToScaffold } from './stream-to-scaffold.js';
+import { StreamToSchema } from './stream-to-schema.js';
 
-export { formatIssues, formatPath, type ContractIssue } from './issues';
+export { formatIssues, formatPath, type ContractIssue } from './issues.js';
 
 /** Every contract by name; flows refer to contracts by these names. */
 export const CONTRACTS: Readonly<Record<ContractName, z.ZodType<Record<string, unknown>>>> = {

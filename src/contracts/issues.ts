@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { field } from '../field';
+import { field } from '../field.js';
 
 /** One thing wrong with a payload: where (`metrics[1].grain`), and a message saying what was expected and what came. */
 export interface ContractIssue {

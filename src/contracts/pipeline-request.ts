@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 /** How data leaves a source. */
 export const Ingest = z.enum(['cdc', 'incremental', 'batch', 'stream']);

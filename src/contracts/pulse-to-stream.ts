@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 /**
  * A metric Pulse defines. `grain` is the level the metric is reported at: a time grain (`hour`, `day`,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 export const CheckResult = contract({
   check: nonEmpty,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, nonEmpty } from './contract';
+import { contract, nonEmpty } from './contract.js';
 
 export const PlanItem = contract({
   resource: nonEmpty,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 /** A table Schema designed: its DDL and whether it now exists in the warehouse. */
 export const TableSpec = contract({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier } from './contract';
+import { contract, identifier } from './contract.js';
 
 /**
  * Schema → Stream (Pattern A, "Input from Schema"): the source tables of a newly designed model and the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 /** How a connector extracts: by a cursor column, a full reload, or change data capture. */
 export const ExtractionMethod = z.enum(['incremental', 'full', 'cdc']);

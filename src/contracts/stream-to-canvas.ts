@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, nonEmpty } from './contract';
+import { contract, nonEmpty } from './contract.js';
 
 export const Edge = contract({ from: nonEmpty, to: nonEmpty, label: nonEmpty.optional() });
 export type Edge = z.infer<typeof Edge>;

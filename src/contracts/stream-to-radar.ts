@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier, nonEmpty } from './contract';
+import { contract, identifier, nonEmpty } from './contract.js';
 
 /**
  * One group of tests. `data_quality` groups carry `checks` (run against `table`, a field the seed does not

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, nonEmpty } from './contract';
+import { contract, nonEmpty } from './contract.js';
 
 /** A storage size such as `1TB` or `500 GB`. */
 export const StorageSize = z

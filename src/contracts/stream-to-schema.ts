@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contract, identifier } from './contract';
+import { contract, identifier } from './contract.js';
 
 /** One mart table Schema must create. `partitioning` names one of its columns. */
 export const MartRequirement = contract({

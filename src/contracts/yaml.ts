@@ -1,8 +1,8 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import type { ContractName } from '../flows';
-import { check, CONTRACTS, type Checked } from './index';
-import type { ContractIssue } from './issues';
+import type { ContractName } from '../flows.js';
+import { check, CONTRACTS, type Checked } from './index.js';
+import type { ContractIssue } from './issues.js';
 
 /**
  * Parses YAML text and checks it against a schema. Syntax errors and contract issues alike come back with

@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
-import { field } from '../field';
-import { FLOW_NAMES, type FlowName } from '../flows';
-import { TASK_QUEUE } from '../names';
+import { field } from '../field.js';
+import { FLOW_NAMES, type FlowName } from '../flows.js';
+import { TASK_QUEUE } from '../names.js';
 import {
   backfillProgressQuery,
   type BackfillInput,
@@ -11,9 +11,9 @@ import {
   type BackfillProgress,
   type PartitionSource,
   type ProgressFilter,
-} from '../workflows/backfill';
-import { GRAINS } from '../partitions';
-import { backfillWorkflowId, chainSubject, inputDigest } from './ids';
+} from '../workflows/backfill.js';
+import { GRAINS } from '../partitions.js';
+import { backfillWorkflowId, chainSubject, inputDigest } from './ids.js';
 
 export interface StartBackfillOptions {
   readonly flow: FlowName;

@@ -1,11 +1,11 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FLOWS, type FlowName } from '../flows';
-import { TASK_QUEUE } from '../names';
-import { chainSearchAttributes } from '../search-attributes';
-import type { ChainInput, ChainState } from '../workflows/chain';
-import { defaultChainId, inputDigest } from './ids';
-import { field } from '../field';
+import { FLOWS, type FlowName } from '../flows.js';
+import { TASK_QUEUE } from '../names.js';
+import { chainSearchAttributes } from '../search-attributes.js';
+import type { ChainInput, ChainState } from '../workflows/chain.js';
+import { defaultChainId, inputDigest } from './ids.js';
+import { field } from '../field.js';
 
 export interface StartChainOptions {
   readonly id?: string;

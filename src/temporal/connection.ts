@@ -1,10 +1,10 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names';
-import { ServerUnreachableError } from './unreachable';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names.js';
+import { ServerUnreachableError } from './unreachable.js';
 
-export { ServerUnreachableError } from './unreachable';
+export { ServerUnreachableError } from './unreachable.js';
 
 /** Where the server is and how to authenticate: from env (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*) or a temporal.toml profile. */
 export interface ServerTarget {

@@ -1,12 +1,11 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DEFAULT_NAMESPACE } from '../names';
-import { localTarget, type ServerTarget } from './connection';
-import { installTemporalCli, PROJECT_CLI } from './install-cli';
-import { SEARCH_ATTRIBUTES } from '../search-attributes';
-import { prepareNamespace } from './search-attributes';
+import { DEFAULT_NAMESPACE } from '../names.js';
+import { localTarget, type ServerTarget } from './connection.js';
+import { installTemporalCli, PROJECT_CLI } from './install-cli.js';
+import { SEARCH_ATTRIBUTES } from '../search-attributes.js';
+import { prepareNamespace } from './search-attributes.js';
 
 /** A server to run against, and how to stop it if we started it. */
 export interface ResolvedServer {
@@ -140,6 +139,8 @@ async function startDevServer(
   const port = (await isFree(7233)) ? 7233 : await freePort();
   const uiPort = options.ui === true ? ((await isFree(8233)) ? 8233 : await freePort()) : undefined;
   const extraArgs = options.dbFilename !== undefined ? ['--sqlite-pragma', 'journal_mode=WAL'] : [];
+  // A development dependency: a production worker is given TEMPORAL_ADDRESS and never starts a dev server.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chainWorkflowId } from '../names';
-import type { FlowName } from '../flows';
-import type { PartitionSource } from '../workflows/backfill';
-import { field } from '../field';
+import { chainWorkflowId } from '../names.js';
+import type { FlowName } from '../flows.js';
+import type { PartitionSource } from '../workflows/backfill.js';
+import { field } from '../field.js';
 
 /** JSON with object keys sorted, so equal payloads digest equally whatever their key order. */
 export function canonicalJson(value: unknown): string {

@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { diffPayloads, type PayloadChange } from '../diff';
-import { FLOWS, isFlowName, type FlowName } from '../flows';
-import { TASK_QUEUE } from '../names';
-import { chainSearchAttributes } from '../search-attributes';
-import type { ChainInput, ChainState } from '../workflows/chain';
-import { waitChain, type ChainOutcome } from './chains';
-import { inputDigest } from './ids';
+import { diffPayloads, type PayloadChange } from '../diff.js';
+import { FLOWS, isFlowName, type FlowName } from '../flows.js';
+import { TASK_QUEUE } from '../names.js';
+import { chainSearchAttributes } from '../search-attributes.js';
+import type { ChainInput, ChainState } from '../workflows/chain.js';
+import { waitChain, type ChainOutcome } from './chains.js';
+import { inputDigest } from './ids.js';
 
 /** Why a chain cannot be replayed as asked; the CLI turns it into exit 2. */
 export class ReplayError extends Error {

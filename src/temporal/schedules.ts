@@ -4,12 +4,12 @@ import {
   type ScheduleOptions,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { FLOWS, type FlowName } from '../flows';
-import { TASK_QUEUE } from '../names';
-import { chainSearchAttributes } from '../search-attributes';
-import type { Grain } from '../partitions';
-import type { ChainInput } from '../workflows/chain';
-import { inputDigest } from './ids';
+import { FLOWS, type FlowName } from '../flows.js';
+import { TASK_QUEUE } from '../names.js';
+import { chainSearchAttributes } from '../search-attributes.js';
+import type { Grain } from '../partitions.js';
+import type { ChainInput } from '../workflows/chain.js';
+import { inputDigest } from './ids.js';
 
 export const OVERLAP_POLICIES = [
   'skip',

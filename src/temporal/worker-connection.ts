@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
-import type { ServerTarget } from './connection';
-import { ServerUnreachableError } from './unreachable';
+import type { ServerTarget } from './connection.js';
+import { ServerUnreachableError } from './unreachable.js';
 
 /** A worker connection on the target; call `close()` in `finally`. */
 export async function connectWorker(target: ServerTarget): Promise<NativeConnection> {

@@ -18,12 +18,12 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
-import { FLOWS, type FlowName } from '../flows';
-import { chainWorkflowId } from '../names';
-import { expandRange, type Grain } from '../partitions';
-import { chainSearchAttributes, StreamBackfill, StreamFlow } from '../search-attributes';
-import type { ChainInput } from './chain';
+import type { Activities } from '../activities/index.js';
+import { FLOWS, type FlowName } from '../flows.js';
+import { chainWorkflowId } from '../names.js';
+import { expandRange, type Grain } from '../partitions.js';
+import { chainSearchAttributes, StreamBackfill, StreamFlow } from '../search-attributes.js';
+import type { ChainInput } from './chain.js';
 
 export type BackfillMode = 'missing' | 'failed' | 'all';
 export type PartitionSource =

@@ -12,13 +12,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import type { Activities, ArtifactRef } from '../activities';
-import type { AgentPolicy } from '../agents/registry';
-import { FailureType, NON_RETRYABLE } from '../errors';
-import { field } from '../field';
-import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows';
-import { partitionForScheduledTime, type Grain } from '../partitions';
-import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes';
+import type { Activities, ArtifactRef } from '../activities/index.js';
+import type { AgentPolicy } from '../agents/registry.js';
+import { FailureType, NON_RETRYABLE } from '../errors.js';
+import { field } from '../field.js';
+import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
+import { partitionForScheduledTime, type Grain } from '../partitions.js';
+import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {

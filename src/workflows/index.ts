@@ -3,9 +3,9 @@
  * Workflow code is replayed from history, so a change that alters the commands a running chain issues must
  * be guarded with `patched()`; the committed histories in test/fixtures catch a change that is not.
  */
-export { schemaToPipeline } from './schema-to-pipeline';
-export { analyticsPipeline } from './analytics-pipeline';
-export { pipelineVisualization } from './pipeline-visualization';
-export { pipelineTesting } from './pipeline-testing';
-export { costAwarePipeline } from './cost-aware-pipeline';
-export { backfill } from './backfill';
+export { schemaToPipeline } from './schema-to-pipeline.js';
+export { analyticsPipeline } from './analytics-pipeline.js';
+export { pipelineVisualization } from './pipeline-visualization.js';
+export { pipelineTesting } from './pipeline-testing.js';
+export { costAwarePipeline } from './cost-aware-pipeline.js';
+export { backfill } from './backfill.js';

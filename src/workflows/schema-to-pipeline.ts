@@ -1,5 +1,5 @@
-import { FLOWS } from '../flows';
-import { runChain, type ChainInput, type ChainResult } from './chain';
+import { FLOWS } from '../flows.js';
+import { runChain, type ChainInput, type ChainResult } from './chain.js';
 
 /** Pattern A, flow `schema-to-pipeline`. Schema → Stream → Builder: Schema's model becomes connector requirements, then connector specs with extraction SQL. */
 export async function schemaToPipeline(input: ChainInput): Promise<ChainResult> {

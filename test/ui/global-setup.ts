@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { startServer } from '../global-setup';
+import { startServer } from '../global-setup.js';
 
-export { teardown } from '../global-setup';
+export { teardown } from '../global-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

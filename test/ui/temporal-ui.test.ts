@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readFlowInput } from '../../src/cli/input';
-import { lineageMermaid } from '../../src/cli/lineage';
-import { loadChain } from '../../src/cli/load-chain';
-import type { FlowName } from '../../src/flows';
-import { mermaidToSvg } from '../../src/render/svg';
-import { startChain, waitChain, type ChainOutcome } from '../../src/temporal/chains';
-import { agentsYaml, startWorker, testClient, unique, type TestWorker } from '../helpers';
-import { launchChromium } from './browser';
+import { readFlowInput } from '../../src/cli/input.js';
+import { lineageMermaid } from '../../src/cli/lineage.js';
+import { loadChain } from '../../src/cli/load-chain.js';
+import type { FlowName } from '../../src/flows.js';
+import { mermaidToSvg } from '../../src/render/svg.js';
+import { startChain, waitChain, type ChainOutcome } from '../../src/temporal/chains.js';
+import { agentsYaml, startWorker, testClient, unique, type TestWorker } from '../helpers.js';
+import { launchChromium } from './browser.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Screenshots to look at after a run (git-ignored). */

@@ -1,7 +1,7 @@
-import type { ConnectorSpec } from '../../contracts/builder-output';
-import { StreamToBuilder } from '../../contracts/stream-to-builder';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
+import type { ConnectorSpec } from '../../contracts/builder-output.js';
+import { StreamToBuilder } from '../../contracts/stream-to-builder.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 

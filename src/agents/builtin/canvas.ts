@@ -1,8 +1,8 @@
-import { StreamToCanvas } from '../../contracts/stream-to-canvas';
-import { mermaidLabel } from '../../render/mermaid';
-import { mermaidToSvg } from '../../render/svg';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
+import { StreamToCanvas } from '../../contracts/stream-to-canvas.js';
+import { mermaidLabel } from '../../render/mermaid.js';
+import { mermaidToSvg } from '../../render/svg.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
 
 const SVG_ARTIFACT = 'pipeline.svg';
 

@@ -1,12 +1,12 @@
-import { builder } from './builder';
-import { canvas } from './canvas';
-import { radar } from './radar';
-import { scaffold } from './scaffold';
-import { schema } from './schema';
-import { stream } from './stream';
-import type { BuiltinAgents } from './types';
+import { builder } from './builder.js';
+import { canvas } from './canvas.js';
+import { radar } from './radar.js';
+import { scaffold } from './scaffold.js';
+import { schema } from './schema.js';
+import { stream } from './stream.js';
+import type { BuiltinAgents } from './types.js';
 
-export type { BuiltinAgent, BuiltinAgents, BuiltinContext } from './types';
+export type { BuiltinAgent, BuiltinAgents, BuiltinContext } from './types.js';
 
 /** The reference agents, by the agent name they stand in for. */
 export const BUILTIN_AGENTS: BuiltinAgents = { stream, builder, schema, canvas, radar, scaffold };

@@ -1,10 +1,10 @@
 import { access } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import type { CheckResult, ScenarioPlan } from '../../contracts/radar-output';
-import { StreamToRadar } from '../../contracts/stream-to-radar';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
-import { tableColumns, withWarehouse } from './warehouse';
+import type { CheckResult, ScenarioPlan } from '../../contracts/radar-output.js';
+import { StreamToRadar } from '../../contracts/stream-to-radar.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
+import { tableColumns, withWarehouse } from './warehouse.js';
 
 const ID = '[A-Za-z_][A-Za-z0-9_]*';
 

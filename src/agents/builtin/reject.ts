@@ -1,5 +1,5 @@
-import { FailureType } from '../../errors';
-import { HandoffError } from '../transport';
+import { FailureType } from '../../errors.js';
+import { HandoffError } from '../transport.js';
 
 /** A built-in agent's refusal: the same AgentRejected failure an HTTP 422 or exit 65 gives. */
 export function reject(agent: string, reason: string): HandoffError {

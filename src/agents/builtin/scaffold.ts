@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
-import type { PlanItem } from '../../contracts/scaffold-output';
-import { StreamToScaffold } from '../../contracts/stream-to-scaffold';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
+import type { PlanItem } from '../../contracts/scaffold-output.js';
+import { StreamToScaffold } from '../../contracts/stream-to-scaffold.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
 
 const HOURS_PER_MONTH = 730;
 

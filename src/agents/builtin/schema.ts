@@ -1,8 +1,8 @@
-import type { TableSpec } from '../../contracts/schema-output';
-import { StreamToSchema, type MartRequirement } from '../../contracts/stream-to-schema';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
-import { tableColumns, withWarehouse } from './warehouse';
+import type { TableSpec } from '../../contracts/schema-output.js';
+import { StreamToSchema, type MartRequirement } from '../../contracts/stream-to-schema.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
+import { tableColumns, withWarehouse } from './warehouse.js';
 
 /**
  * The type of a mart column, from its name: `date_key`, `week_key`, `month_key`, `quarter_key`, `year_key`

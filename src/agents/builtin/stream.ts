@@ -1,13 +1,13 @@
-import { PipelineRequest } from '../../contracts/pipeline-request';
-import { PulseToStream, type Metric } from '../../contracts/pulse-to-stream';
-import type { ConnectorRequirement, StreamToBuilder } from '../../contracts/stream-to-builder';
-import type { Edge, StreamToCanvas } from '../../contracts/stream-to-canvas';
-import type { StreamToRadar, TestRequirement } from '../../contracts/stream-to-radar';
-import type { StreamToScaffold, WarehouseSize } from '../../contracts/stream-to-scaffold';
-import type { MartRequirement, StreamToSchema } from '../../contracts/stream-to-schema';
-import { SchemaToStream } from '../../contracts/schema-to-stream';
-import { reject, unsupported } from './reject';
-import type { BuiltinAgent } from './types';
+import { PipelineRequest } from '../../contracts/pipeline-request.js';
+import { PulseToStream, type Metric } from '../../contracts/pulse-to-stream.js';
+import type { ConnectorRequirement, StreamToBuilder } from '../../contracts/stream-to-builder.js';
+import type { Edge, StreamToCanvas } from '../../contracts/stream-to-canvas.js';
+import type { StreamToRadar, TestRequirement } from '../../contracts/stream-to-radar.js';
+import type { StreamToScaffold, WarehouseSize } from '../../contracts/stream-to-scaffold.js';
+import type { MartRequirement, StreamToSchema } from '../../contracts/stream-to-schema.js';
+import { SchemaToStream } from '../../contracts/schema-to-stream.js';
+import { reject, unsupported } from './reject.js';
+import type { BuiltinAgent } from './types.js';
 
 /**
  * The built-in Stream: a deterministic pipeline designer. Its rules are documented in docs/agents.md; each

@@ -1,5 +1,5 @@
-import type { AgentName } from '../../flows';
-import type { Envelope } from '../transport';
+import type { AgentName } from '../../flows.js';
+import type { Envelope } from '../transport.js';
 
 export interface BuiltinContext {
   readonly signal: AbortSignal;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parse, stringify } from 'yaml';
-import { FailureType } from '../../errors';
-import { HandoffError, type Transport } from '../transport';
+import { FailureType } from '../../errors.js';
+import { HandoffError, type Transport } from '../transport.js';
 
 export interface CommandTransportOptions {
   readonly agent: string;

@@ -1,6 +1,6 @@
-import { FailureType } from '../../errors';
-import { HandoffError, type Transport } from '../transport';
-import { field } from '../../field';
+import { FailureType } from '../../errors.js';
+import { HandoffError, type Transport } from '../transport.js';
+import { field } from '../../field.js';
 
 export interface HttpTransportOptions {
   readonly agent: string;
