@@ -1,18 +1,27 @@
-# The stream-collab worker: `npm run worker` (tsx runs the TypeScript directly, so there is no build stage).
-# Debian (glibc) rather than Alpine: the DuckDB, Temporal core-bridge and SWC prebuilt binaries in the lockfile
-# are the -gnu builds.
-FROM node:20.19-bookworm-slim
+# The stream-collab worker, shipped as Temporal's `production` sample ships: compiled once, run with plain node.
+# Debian (glibc) rather than Alpine: the DuckDB and Temporal core-bridge prebuilt binaries in the lockfile are
+# the -gnu builds.
 
+# Build stage: all dependencies, `tsc` to dist/ and the workflow bundle (dist/workflow-bundle.js), built once
+# here so the worker never bundles at start.
+FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
-
-# Dependencies before sources, so editing src/ reuses the cached install layer.
 COPY package.json package-lock.json ./
-# tsx is a runtime dependency, so production dependencies are enough. package.json's allowScripts is read by
-# npm 11; the npm 10 bundled with this image ignores it and runs the lockfile's install scripts as usual.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
-COPY tsconfig.json agents.yaml ./
+# --ignore-scripts: `prepare` would build before the sources are copied; the build runs below. No dependency
+# needs its install script here (the native parts come as prebuilt optional packages).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+RUN npm run build
+
+# Runtime stage: production dependencies and the build output only (no tsx, no compilers, no test packages).
+FROM node:20.19-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY agents.yaml ./
 COPY examples ./examples
 COPY bin ./bin
 
@@ -22,7 +31,9 @@ RUN mkdir -p /app/out && chown node:node /app/out
 USER node
 ENV AGENTS_FILE=/app/agents.yaml \
     OUT_DIR=/app/out \
-    NPM_CONFIG_UPDATE_NOTIFIER=false
+    STREAM_COLLAB_SHUTDOWN_GRACE=30s
 
-# npm forwards SIGTERM to the worker, whose run() lets running activities finish before it exits.
-CMD ["npm", "run", "worker"]
+# node itself is the main process: on `docker stop` it gets SIGTERM, stops polling, gives running activities
+# STREAM_COLLAB_SHUTDOWN_GRACE to finish, and exits 0 (compose's stop_grace_period must be longer).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/worker.js"]

@@ -58,10 +58,16 @@ export function agentsYaml(
 
 /** A real worker on its own task queue, with the bundle built once in global setup. */
 export async function startWorker(
-  options: { agents?: string; builtins?: BuiltinAgents; outDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    agents?: string;
+    builtins?: BuiltinAgents;
+    outDir?: string;
+    env?: NodeJS.ProcessEnv;
+    taskQueue?: string;
+  } = {},
 ): Promise<TestWorker> {
   quietRuntime();
-  const taskQueue = unique('tq');
+  const taskQueue = options.taskQueue ?? unique('tq');
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'stream-collab-out-')));
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const env = options.env ?? process.env;
