@@ -145,7 +145,7 @@ describe('the built-in Schema', () => {
       warehouse,
     });
     expect((reply.tables as { name: string }[]).map((t) => t.name)).toEqual(['fct_daily_revenue', 'mart_customer_ltv']);
-    const db = await DuckDBInstance.fromCache(warehouse);
+    const db = await DuckDBInstance.create(warehouse);
     const conn = await db.connect();
     const cols = (
       await conn.runAndReadAll(
@@ -158,6 +158,7 @@ describe('the built-in Schema', () => {
       { column_name: 'record_count', data_type: 'BIGINT' },
     ]);
     conn.closeSync();
+    db.closeSync();
     const drifted = { mart_requirements: [{ name: 'fct_daily_revenue', columns: ['date_key', 'revenue'] }] };
     await expect(
       schema(envelope('stream-to-schema', 'schema-output', drifted), {
@@ -174,7 +175,7 @@ describe('the built-in Schema', () => {
 describe('the built-in Radar', () => {
   it('runs each check as SQL where the table exists and reports pass, fail and skipped honestly', async () => {
     const warehouse = await tempWarehouse();
-    const db = await DuckDBInstance.fromCache(warehouse);
+    const db = await DuckDBInstance.create(warehouse);
     const conn = await db.connect();
     await conn.run(`CREATE TABLE fct_orders (order_id INT, status VARCHAR)`);
     await conn.run(`INSERT INTO fct_orders VALUES (1, 'paid'), (NULL, 'paid'), (3, 'lost'), (3, 'paid')`);

@@ -71,12 +71,13 @@ describe('each pattern end to end with the built-in agents', () => {
   it('Pattern B: the marts exist in the DuckDB warehouse afterwards', async () => {
     const { state } = await run('analytics-pipeline');
     expect(state?.output?.warehouse).toBe(join(worker.outDir, 'warehouse.duckdb'));
-    const db = await DuckDBInstance.fromCache(join(worker.outDir, 'warehouse.duckdb'));
+    const db = await DuckDBInstance.create(join(worker.outDir, 'warehouse.duckdb'));
     const conn = await db.connect();
     const tables = (
       await conn.runAndReadAll(`SELECT table_name FROM information_schema.tables ORDER BY table_name`)
     ).getRowObjectsJS();
     conn.closeSync();
+    db.closeSync();
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['fct_daily_revenue', 'mart_customer_ltv']));
   });
 
@@ -91,7 +92,7 @@ describe('each pattern end to end with the built-in agents', () => {
   });
 
   it('Pattern D: checks run against the warehouse table once it exists', async () => {
-    const db = await DuckDBInstance.fromCache(join(worker.outDir, 'warehouse.duckdb'));
+    const db = await DuckDBInstance.create(join(worker.outDir, 'warehouse.duckdb'));
     const conn = await db.connect();
     await conn.run('CREATE OR REPLACE TABLE fct_orders (order_id INTEGER, amount DECIMAL(18,2))');
     await conn.run('INSERT INTO fct_orders VALUES (1, 10), (2, 20), (NULL, 5)');

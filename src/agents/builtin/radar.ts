@@ -119,7 +119,7 @@ export const radar: BuiltinAgent = async (envelope, ctx) => {
   });
   const haveWarehouse = await exists(ctx.warehouse);
   const checks: CheckResult[] = haveWarehouse
-    ? await withWarehouse(ctx.warehouse, async (conn) => {
+    ? await withWarehouse(ctx, async (conn) => {
         const out: CheckResult[] = [];
         for (const p of planned) {
           if (p.table === undefined || p.sql === undefined) {

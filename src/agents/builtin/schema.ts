@@ -35,7 +35,7 @@ export const schema: BuiltinAgent = async (envelope, ctx) => {
     throw unsupported('schema', envelope.input_contract, envelope.reply_contract);
   }
   const input = StreamToSchema.parse(envelope.payload);
-  const tables = await withWarehouse(ctx.warehouse, async (conn) => {
+  const tables = await withWarehouse(ctx, async (conn) => {
     const out: TableSpec[] = [];
     for (const mart of input.mart_requirements) {
       const existing = await tableColumns(conn, mart.name);
