@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The browser tests need Chromium and the Web UI: `npm run test:ui` (vitest.ui.config.ts).
-    exclude: [...configDefaults.exclude, 'test/ui/**'],
+    // The browser tests need Chromium and the Web UI: `npm run test:ui` (vitest.ui.config.ts); the fault suite
+    // kills and floods real processes: `npm run test:faults` (vitest.faults.config.ts).
+    exclude: [...configDefaults.exclude, 'test/ui/**', 'test/faults/**'],
     // One real Temporal dev server and one workflow bundle for the whole run.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,

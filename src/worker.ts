@@ -46,6 +46,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     activities,
     shutdownGraceTime: deps.shutdownGraceMs ?? msToNumber(DEFAULT_SHUTDOWN_GRACE),
+    // A chain whose worker died waits this long for it before another worker takes its next step (default 10 s).
+    stickyQueueScheduleToStartTimeout: '2s',
     ...(deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource()),
   });
 }

@@ -123,8 +123,10 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
       const binding = deps.agents.binding(req.to);
-      // Heartbeats are how a cancelled chain reaches a running call: the SDK then aborts cancellationSignal.
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+      // Heartbeats are how a cancelled chain reaches a running call (the SDK then aborts cancellationSignal) and
+      // how the server notices a dead worker: several beats fit in the heartbeat timeout.
+      const every = Math.min(HEARTBEAT_MS, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_MS) / 3));
+      const beat = setInterval(() => ctx.heartbeat(), every);
       try {
         if (binding === undefined) {
           throw new HandoffError(FailureType.AgentRejected, `agent ${req.to} is not bound in agents.yaml`, false);

@@ -91,6 +91,12 @@ export const chainQuery = defineQuery<ChainState>('chain');
 /** Some slack over the agent's own timeout, so the transport's typed AgentTimeout arrives before Temporal's. */
 const TIMEOUT_SLACK_MS = 5_000;
 
+/**
+ * A handoff heartbeats while it waits for its agent; an attempt whose worker died (SIGKILL, a lost host) stops
+ * heartbeating and is retried this long after its last beat, instead of after the agent's whole timeout.
+ */
+const HEARTBEAT_TIMEOUT_MS = 4_000;
+
 /** v1 histories predate search attributes; v2 ones upsert them at start, per step and at the end. */
 const SEARCH_ATTRIBUTES_PATCH = 'stream-search-attributes';
 /**
@@ -280,6 +286,7 @@ function liveDetails(state: ChainState): string {
 function activityOptions(policy: AgentPolicy, summary: string) {
   return {
     startToCloseTimeout: policy.timeoutMs + TIMEOUT_SLACK_MS,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     summary,
     retry: {
       maximumAttempts: policy.maximumAttempts,
