@@ -1,9 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { DEFAULT_ADDRESS } from '../names.js';
-import { connectClient, targetFromEnv, type ServerTarget } from '../temporal/connection.js';
+import type { ServerTarget } from '../temporal/connection.js';
 
-/** Runs `fn` with a client on the server from the environment, closing the connection afterwards. */
+/**
+ * Runs `fn` with a client on the server from the environment, closing the connection afterwards. The SDK is
+ * loaded here, on first use, so commands that never talk to the server (`flows`, `--help`) start fast.
+ */
 export async function withClient<T>(fn: (client: Client, target: ServerTarget) => Promise<T>): Promise<T> {
+  const { connectClient, targetFromEnv } = await import('../temporal/connection.js');
   const target = targetFromEnv();
   const { client, close } = await connectClient(target);
   try {
