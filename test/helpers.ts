@@ -58,7 +58,14 @@ export function agentsYaml(
 
 /** A real worker on its own task queue, with the bundle built once in global setup. */
 export async function startWorker(
-  options: { agents?: string; builtins?: BuiltinAgents; outDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    agents?: string;
+    /** A registry of your own (e.g. one following a file) instead of one parsed from `agents`. */
+    registry?: AgentRegistry;
+    builtins?: BuiltinAgents;
+    outDir?: string;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<TestWorker> {
   quietRuntime();
   const taskQueue = unique('tq');
@@ -69,7 +76,7 @@ export async function startWorker(
     connection,
     namespace: inject('temporalNamespace'),
     taskQueue,
-    agents: new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
+    agents: options.registry ?? new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
     outDir,
     env,
     ...(options.builtins !== undefined ? { builtins: options.builtins } : {}),

@@ -1,0 +1,86 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentRegistry } from '../src/agents/registry.js';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import {
+  agentsYaml,
+  builderReply,
+  replyJson,
+  startHttpAgent,
+  startWorker,
+  testClient,
+  unique,
+  waitFor,
+  type RecordedRequest,
+} from './helpers.js';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+});
+afterAll(async () => {
+  await closeClient();
+});
+
+const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
+const chainOf = (r: RecordedRequest): unknown => r.body.chain_id;
+const builder = (url: string): string =>
+  `transport: http\nurl: ${url}\nretry: { max_attempts: 100, initial_interval: 100ms, max_interval: 200ms }`;
+
+describe('one configuration per chain, and agents.yaml edits without a worker restart', () => {
+  it('a chain keeps the binding it started with; chains started after an edit use the new one', async () => {
+    let holdA = false;
+    const a = await startHttpAgent((req, _n, res) => {
+      if (holdA) replyJson(res, 503, { error: 'busy' });
+      else replyJson(res, 200, builderReply(req, 'A'));
+    });
+    const b = await startHttpAgent((req, _n, res) => replyJson(res, 200, builderReply(req, 'B')));
+    const dir = await mkdtemp(join(tmpdir(), 'stream-collab-agents-'));
+    const file = join(dir, 'agents.yaml');
+    await writeFile(file, agentsYaml({ builder: builder(a.url) }));
+    const logged: string[] = [];
+    const registry = await AgentRegistry.fromFile(file, { log: (m) => logged.push(m) });
+    const worker = await startWorker({ registry });
+    const run = async (id: string) => {
+      const started = await startChain(client, 'schema-to-pipeline', INPUT, { id, taskQueue: worker.taskQueue });
+      return { id: started.workflowId, done: waitChain(started.handle) };
+    };
+    try {
+      const before = await run(unique('before'));
+      expect((await before.done).state?.output).toMatchObject({ connectors: [{ built_by: 'A' }] });
+
+      // A chain in flight: A answers 503 until released, so its handoff is still being retried after the edit.
+      holdA = true;
+      const inFlight = await run(unique('in-flight'));
+      await waitFor('the in-flight chain to reach A', () => a.requests.some((r) => chainOf(r) === inFlight.id));
+
+      await writeFile(file, agentsYaml({ builder: builder(b.url) }));
+      const after = await run(unique('after'));
+      expect((await after.done).state?.output).toMatchObject({ connectors: [{ built_by: 'B' }] });
+      expect(logged.join('\n')).toContain(`reloaded ${file}`);
+
+      holdA = false;
+      const held = await inFlight.done;
+      expect(held.status).toBe('COMPLETED');
+      expect(held.state?.output).toMatchObject({ connectors: [{ built_by: 'A' }] });
+      expect(held.state?.handoffs[1]?.attempts).toBeGreaterThan(1);
+      expect(a.requests.filter((r) => chainOf(r) === inFlight.id).length).toBeGreaterThan(1);
+      expect(b.requests.map(chainOf)).toEqual([after.id]);
+
+      // An edit that does not parse keeps the last good configuration (B) and says why.
+      await writeFile(file, agentsYaml({ builder: `transport: grpc\nurl: ${a.url}` }));
+      const broken = await run(unique('broken'));
+      expect((await broken.done).state?.output).toMatchObject({ connectors: [{ built_by: 'B' }] });
+      expect(logged.at(-1)).toMatch(/keeping the last good configuration.*\n.*agents\.builder\.transport/s);
+    } finally {
+      await worker.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+});
