@@ -89,6 +89,7 @@ export function createActivities(deps: ActivityDeps) {
           command: binding.command,
           ...(binding.cwd !== undefined ? { cwd: binding.cwd } : {}),
           ...(binding.env !== undefined ? { env: binding.env } : {}),
+          ...(binding.format !== undefined ? { format: binding.format } : {}),
         });
       case 'builtin': {
         const impl = deps.builtins[agent];
