@@ -74,3 +74,63 @@ describe('stream-collab flows --contract', () => {
     expect(r.stderr).toContain('unknown contract "builder-ouptut"; did you mean "builder-output"?');
   });
 });
+
+/** The README's text under a heading, up to the next heading of any level. */
+function section(readme: string, heading: string): string {
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README has no heading ${heading}`);
+  const rest = readme.slice(start + heading.length + 2);
+  const end = rest.search(/\n#{2,4} /);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+/** The first column of each row of the first Markdown table in `text`, without the header. */
+function firstColumn(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .slice(2)
+    .map((l) => l.split('|')[1]?.trim() ?? '');
+}
+
+/** Every field path of a JSON Schema as `a.b[].c`, with `?` when optional; list items themselves are skipped. */
+function fieldPaths(schema: unknown, prefix = ''): string[] {
+  const properties: unknown = Reflect.get(Object(schema), 'properties');
+  const required: unknown = Reflect.get(Object(schema), 'required');
+  const items: unknown = Reflect.get(Object(schema), 'items');
+  if (Reflect.get(Object(schema), 'type') === 'array' && typeof items === 'object')
+    return fieldPaths(items, `${prefix}[]`);
+  if (typeof properties !== 'object' || properties === null) return [];
+  return Object.entries(properties).flatMap(([key, value]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const optional = !(Array.isArray(required) && required.includes(key));
+    return [`${path}${optional ? '?' : ''}`, ...fieldPaths(value, path)];
+  });
+}
+
+describe('the README documents every contract as the code has it', async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const { z } = await import('zod');
+  const { CONTRACTS } = await import('../src/contracts/index.js');
+
+  it.each(CONTRACT_NAMES)('%s: every field, optional ones marked, and a valid example', (name) => {
+    const text = section(readme, readme.match(new RegExp(`#### \`${name}\`:[^\\n]*`))?.[0] ?? `#### ${name}`);
+    const documented = firstColumn(text).map((cell) => cell.replace(/`/g, ''));
+    expect(documented).toEqual(fieldPaths(z.toJSONSchema(CONTRACTS[name], { unrepresentable: 'any', io: 'input' })));
+    const example = /```json\n([\s\S]*?)```/.exec(text)?.[1];
+    const checked = checkContract(name, JSON.parse(example ?? 'null'));
+    expect(checked.ok ? [] : checked.issues).toEqual([]);
+  });
+
+  it('lists every handoff with its contracts', () => {
+    const rows = section(readme, '### Writing an agent in any language')
+      .split('\n')
+      .filter((l) => l.startsWith('| `'))
+      .map((l) => l.split('|').map((c) => c.trim().replace(/`/g, '')));
+    expect(rows.map((r) => r.slice(1, 6))).toEqual(
+      Object.values(FLOWS).flatMap((f) =>
+        f.handoffs.map((h, i) => [f.name, String(i + 1), `${h.from} → ${h.to}`, h.input, h.reply]),
+      ),
+    );
+  });
+});
