@@ -1,9 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentRegistry } from '../src/agents/registry.js';
+import { field } from '../src/field.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import {
   agentsYaml,
@@ -29,8 +30,18 @@ afterAll(async () => {
 
 const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
 const chainOf = (r: RecordedRequest): unknown => r.body.chain_id;
+const SECRET = 'token-that-must-never-be-recorded';
 const builder = (url: string): string =>
-  `transport: http\nurl: ${url}\nretry: { max_attempts: 100, initial_interval: 100ms, max_interval: 200ms }`;
+  `transport: http\nurl: ${url}\ntoken_env: BUILDER_TOKEN\nretry: { max_attempts: 100, initial_interval: 100ms, max_interval: 200ms }`;
+
+/** A history as text, payloads decoded: what anyone who can read the history can read. */
+async function historyText(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return JSON.stringify(history, (key, value: unknown) => {
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+    return key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value;
+  });
+}
 
 describe('one configuration per chain, and agents.yaml edits without a worker restart', () => {
   it('a chain keeps the binding it started with; chains started after an edit use the new one', async () => {
@@ -44,8 +55,9 @@ describe('one configuration per chain, and agents.yaml edits without a worker re
     const file = join(dir, 'agents.yaml');
     await writeFile(file, agentsYaml({ builder: builder(a.url) }));
     const logged: string[] = [];
-    const registry = await AgentRegistry.fromFile(file, { log: (m) => logged.push(m) });
-    const worker = await startWorker({ registry });
+    const env = { ...process.env, BUILDER_TOKEN: SECRET };
+    const registry = await AgentRegistry.fromFile(file, { env, log: (m) => logged.push(m) });
+    const worker = await startWorker({ registry, env });
     const run = async (id: string) => {
       const started = await startChain(client, 'schema-to-pipeline', INPUT, { id, taskQueue: worker.taskQueue });
       return { id: started.workflowId, done: waitChain(started.handle) };
@@ -71,6 +83,13 @@ describe('one configuration per chain, and agents.yaml edits without a worker re
       expect(held.state?.handoffs[1]?.attempts).toBeGreaterThan(1);
       expect(a.requests.filter((r) => chainOf(r) === inFlight.id).length).toBeGreaterThan(1);
       expect(b.requests.map(chainOf)).toEqual([after.id]);
+      expect(a.requests.every((r) => r.headers.authorization === `Bearer ${SECRET}`)).toBe(true);
+
+      // The binding is in the history (that is how the chain keeps it); the token is not, only its variable's name.
+      const recorded = await historyText(client, inFlight.id);
+      expect(recorded).toContain(a.url);
+      expect(recorded).toContain('BUILDER_TOKEN');
+      expect(recorded).not.toContain(SECRET);
 
       // An edit that does not parse keeps the last good configuration (B) and says why.
       await writeFile(file, agentsYaml({ builder: `transport: grpc\nurl: ${a.url}` }));
@@ -82,5 +101,31 @@ describe('one configuration per chain, and agents.yaml edits without a worker re
       await a.close();
       await b.close();
     }
+  });
+
+  it('the registry re-reads only a changed file, and keeps the last good version when the file breaks or goes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stream-collab-agents-'));
+    const file = join(dir, 'agents.yaml');
+    await writeFile(file, agentsYaml({ builder: 'transport: http\nurl: http://127.0.0.1:9/one' }));
+    const logged: string[] = [];
+    const registry = await AgentRegistry.fromFile(file, { env: {}, log: (m) => logged.push(m) });
+    const url = (): unknown => field(registry.binding('builder'), 'url');
+
+    await registry.refresh();
+    expect(logged).toEqual([]);
+
+    await writeFile(file, agentsYaml({ builder: 'transport: http\nurl: http://127.0.0.1:9/two' }));
+    await registry.refresh();
+    expect(url()).toBe('http://127.0.0.1:9/two');
+
+    await writeFile(file, agentsYaml({ builder: 'transport: http\nurl: http://127.0.0.1:9/x\ntoken_env: NOT_SET' }));
+    await registry.refresh();
+    expect(url()).toBe('http://127.0.0.1:9/two');
+    expect(logged.at(-1)).toContain('expected environment variable NOT_SET to be set');
+
+    await rm(file);
+    await registry.refresh();
+    expect(url()).toBe('http://127.0.0.1:9/two');
+    expect(logged.at(-1)).toMatch(/keeping the last good configuration.*cannot read/s);
   });
 });

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { AgentName } from '../flows.js';
-import { loadAgentsFile, parseAgentsFile, type AgentBinding, type AgentsFile } from './config.js';
+import { loadAgentsFile, type AgentBinding, type AgentsFile } from './config.js';
 
 /**
  * How a chain calls one agent: the binding and its timeout and retry policy. A chain records it for each of
@@ -81,7 +81,7 @@ export class AgentRegistry {
     if (stamp === source.stamp) return;
     source.stamp = stamp;
     try {
-      this.#file = parseAgentsFile(await readFile(source.path, 'utf8'), source.path, source.env);
+      this.#file = await loadAgentsFile(source.path, source.env);
       source.log(`agents: reloaded ${source.path}; chains started from now on use it`);
     } catch (err) {
       source.log(`agents: keeping the last good configuration, ${err instanceof Error ? err.message : String(err)}`);
