@@ -1,11 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { field } from '../src/field.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
+import { ROOT } from './cli-process.js';
 import {
   agentsYaml,
   builderReply,
@@ -127,5 +129,48 @@ describe('one configuration per chain, and agents.yaml edits without a worker re
     await registry.refresh();
     expect(url()).toBe('http://127.0.0.1:9/two');
     expect(logged.at(-1)).toMatch(/keeping the last good configuration.*cannot read/s);
+  });
+
+  it('npm run worker follows agents.yaml: an edit reaches the next chain without a restart', async () => {
+    const a = await startHttpAgent((req, _n, res) => replyJson(res, 200, builderReply(req, 'A')));
+    const b = await startHttpAgent((req, _n, res) => replyJson(res, 200, builderReply(req, 'B')));
+    const dir = await mkdtemp(join(tmpdir(), 'stream-collab-worker-'));
+    const file = join(dir, 'agents.yaml');
+    await writeFile(file, agentsYaml({ builder: builder(a.url) }));
+    const taskQueue = unique('tq-process');
+    // The compiled worker, as `npm run worker` runs it, in its own process group.
+    const worker = spawn(process.execPath, [join(ROOT, 'dist', 'worker.js')], {
+      env: {
+        ...process.env,
+        AGENTS_FILE: file,
+        OUT_DIR: join(dir, 'out'),
+        BUILDER_TOKEN: SECRET,
+        STREAM_COLLAB_TASK_QUEUE: taskQueue,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    worker.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    worker.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    const run = async () => {
+      const started = await startChain(client, 'schema-to-pipeline', INPUT, { id: unique('process'), taskQueue });
+      return waitChain(started.handle);
+    };
+    try {
+      await waitFor('the worker to start', () => output.includes(`task queue ${taskQueue}`));
+      expect((await run()).state?.output).toMatchObject({ connectors: [{ built_by: 'A' }] });
+      await writeFile(file, agentsYaml({ builder: builder(b.url) }));
+      expect((await run()).state?.output).toMatchObject({ connectors: [{ built_by: 'B' }] });
+      expect(output).toContain(`agents: reloaded ${file}`);
+    } finally {
+      if (worker.pid !== undefined && worker.exitCode === null) process.kill(-worker.pid, 'SIGTERM');
+      expect(await exited).toBe(0);
+      await a.close();
+      await b.close();
+    }
   });
 });
