@@ -60,6 +60,11 @@ describe('stream-collab flows --contract', () => {
     }
   });
 
+  it('is what plain flows points at', async () => {
+    const r = await cli(['flows']);
+    expect(r.stdout).toContain('a contract as JSON Schema, with an example: stream-collab flows --contract <name>');
+  });
+
   it('names the handoffs that use a contract', async () => {
     const r = await cli(['flows', '--contract', 'builder-output']);
     expect(JSON.parse(r.stdout)).toMatchObject({

@@ -96,5 +96,6 @@ export async function flowsCommand(options: { json?: boolean; agents?: string; c
   }
   if (problem !== undefined) console.log(`agents: ${problem}`);
   else console.log(`agents from ${file}`);
+  console.log('a contract as JSON Schema, with an example: stream-collab flows --contract <name>');
   return 0;
 }
