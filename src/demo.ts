@@ -2,7 +2,6 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadAgentsFile } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
 import { readFlowInput, flowArg } from './cli/input.js';
 import { chainReport } from './cli/render.js';
@@ -32,7 +31,7 @@ async function demo(): Promise<number> {
   const outDir = resolve(values.out);
   // The demo prints its own story; the SDK speaks up only for warnings.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const agents = new AgentRegistry(await loadAgentsFile(values.agents));
+  const agents = await AgentRegistry.fromFile(values.agents);
   const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
   const connection = await connectWorker(server.target);
   const { client, close } = await connectClient(server.target);

@@ -4,7 +4,7 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
-import { AgentsFileError, loadAgentsFile } from './agents/config.js';
+import { AgentsFileError } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
 import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names.js';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection.js';
@@ -59,7 +59,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
 async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
-  const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
+  const agents = await AgentRegistry.fromFile(agentsFile);
   const target = targetFromEnv();
   await prepareNamespace(target);
   const connection = await connectWorker(target);

@@ -35,6 +35,7 @@ describe('agents.yaml', () => {
     expect(registry.policy('builder')).toEqual({
       ...DEFAULT_POLICY,
       transport: 'http',
+      binding: file.agents.builder,
       timeoutMs: 1500,
       maximumAttempts: 8,
       backoffCoefficient: 3,

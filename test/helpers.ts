@@ -60,6 +60,8 @@ export function agentsYaml(
 export async function startWorker(
   options: {
     agents?: string;
+    /** A registry of your own (e.g. one following a file) instead of one parsed from `agents`. */
+    registry?: AgentRegistry;
     builtins?: BuiltinAgents;
     outDir?: string;
     env?: NodeJS.ProcessEnv;
@@ -75,7 +77,7 @@ export async function startWorker(
     connection,
     namespace: inject('temporalNamespace'),
     taskQueue,
-    agents: new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
+    agents: options.registry ?? new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
     outDir,
     env,
     ...(options.builtins !== undefined ? { builtins: options.builtins } : {}),

@@ -34,6 +34,8 @@ export interface HandoffRequest {
   readonly inputContract: ContractName;
   readonly replyContract: ContractName;
   readonly payload: Record<string, unknown>;
+  /** The agent's binding and policy recorded when the chain started; absent from older chains (then: the live one). */
+  readonly policy?: AgentPolicy;
 }
 
 /** A file an agent produced, written by the activity; only this reference goes into history. */
@@ -87,6 +89,7 @@ export function createActivities(deps: ActivityDeps) {
           command: binding.command,
           ...(binding.cwd !== undefined ? { cwd: binding.cwd } : {}),
           ...(binding.env !== undefined ? { env: binding.env } : {}),
+          ...(binding.format !== undefined ? { format: binding.format } : {}),
         });
       case 'builtin': {
         const impl = deps.builtins[agent];
@@ -105,8 +108,12 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** The timeout and retry policy of each agent, read once at the start of a chain and kept in its history. */
+    /**
+     * Each agent's binding and policy as agents.yaml has them now (re-read if it changed), run once as a chain
+     * starts: the result is kept in its history, and all its handoffs use it.
+     */
     async agentPolicies(agents: readonly AgentName[]): Promise<Record<string, AgentPolicy>> {
+      await deps.agents.refresh();
       return Object.fromEntries(agents.map((agent) => [agent, deps.agents.policy(agent)]));
     },
 
@@ -122,7 +129,7 @@ export function createActivities(deps: ActivityDeps) {
     async deliverHandoff(req: HandoffRequest): Promise<HandoffResult> {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
-      const binding = deps.agents.binding(req.to);
+      const binding = req.policy?.binding ?? deps.agents.binding(req.to);
       // Heartbeats are how a cancelled chain reaches a running call (the SDK then aborts cancellationSignal) and
       // how the server notices a dead worker: several beats fit in the heartbeat timeout.
       const every = Math.min(HEARTBEAT_MS, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_MS) / 3));
@@ -131,7 +138,7 @@ export function createActivities(deps: ActivityDeps) {
         if (binding === undefined) {
           throw new HandoffError(FailureType.AgentRejected, `agent ${req.to} is not bound in agents.yaml`, false);
         }
-        const policy = deps.agents.policy(req.to);
+        const policy = req.policy ?? deps.agents.policy(req.to);
         const input = checkContract(req.inputContract, req.payload);
         if (!input.ok)
           throw contractError(

@@ -52,6 +52,10 @@ export const HttpBinding = contract({
   ...common,
 });
 
+/** What a command agent reads and prints: `yaml` (the default) or `json`, for agents without a YAML library. */
+export const CommandFormat = z.enum(['yaml', 'json']);
+export type CommandFormat = z.infer<typeof CommandFormat>;
+
 export const CommandBinding = contract({
   transport: z.literal('command'),
   /** The program and its arguments; run without a shell. */
@@ -60,6 +64,8 @@ export const CommandBinding = contract({
     .min(1, { message: 'expected the program and its arguments, e.g. ["python3", "agent.py"]' }),
   cwd: nonEmpty.optional(),
   env: z.record(z.string(), z.string()).optional(),
+  /** How the payload goes in on stdin and the reply comes back on stdout: YAML (the default) or JSON. */
+  format: CommandFormat.optional(),
   ...common,
 });
 

@@ -111,6 +111,11 @@ const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout
  * Runs a flow's handoffs in order, each as one activity with the receiving agent's retry policy. A contract
  * violation or a rejection fails the chain at once with that failure type; the chain so far travels in the
  * failure's details and stays queryable. A replay reuses the recorded outputs before its `fromStep`.
+ *
+ * One configuration per chain: each agent's binding and policy are read once, as the chain starts (a local
+ * activity, so they are kept in its history), and every handoff and retry uses them. An edit of agents.yaml
+ * reaches chains started afterwards (a replay is a new chain, so it takes the bindings of its own start),
+ * never a chain in flight, whichever worker runs its handoffs.
  */
 export async function runChain(flow: FlowSpec, started: ChainInput): Promise<ChainResult> {
   const info = workflowInfo();
@@ -212,6 +217,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         inputContract: spec.input,
         replyContract: spec.reply,
         payload,
+        policy,
       });
       Object.assign(record, {
         status: 'completed',
