@@ -116,7 +116,10 @@ describe('agents written from the README alone', () => {
 
     const seen: unknown = JSON.parse(await readFile(join(radarDir, 'seen.json'), 'utf8'));
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    const listed = [...readme.matchAll(/^\| `(STREAM_COLLAB_[A-Z_]+)`/gm)].map((m) => m[1]);
+    // The variables the command agents section lists (other sections list the worker's own settings).
+    const section = readme.slice(readme.indexOf('### Command agents'));
+    const commandSection = section.slice(0, section.search(/\n##? /) === -1 ? undefined : section.search(/\n##? /));
+    const listed = [...commandSection.matchAll(/^\| `(STREAM_COLLAB_[A-Z_]+)`/gm)].map((m) => m[1]);
     expect(seen).toMatchObject({ cwd: radarDir, mode: 'strict' });
     const envelope = field(seen, 'envelope');
     expect(keysOf(envelope)).toEqual([...listed].sort());
