@@ -6,6 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { progressReport } from '../src/cli/backfill.js';
 import { readFlowInput } from '../src/cli/input.js';
 import { loadChain } from '../src/cli/load-chain.js';
 import { FLOWS } from '../src/flows.js';
@@ -158,6 +159,48 @@ interface HandoffsDoc {
   failure?: { type: string; message: string };
   handoffs: HandoffRecord[];
 }
+
+describe('tables', () => {
+  it('never cut an id, a partition or a status; only free text wraps', () => {
+    const chain = 'schema-to-pipeline/fct_daily_revenue_by_customer_segment/date_key=2026-11-01/0123456789ab';
+    const detail = 'AgentRejected: builder rejected the handoff (exit 65): unknown connector method "snapshot"';
+    const out = progressReport(
+      'backfill/schema-to-pipeline/fct_daily_revenue_by_customer_segment',
+      'COMPLETED',
+      {
+        backfillId: 'b',
+        flow: 'schema-to-pipeline',
+        mode: 'missing',
+        maxConcurrent: 4,
+        state: 'completed',
+        requested: 2,
+        counts: { pending: 0, running: 0, succeeded: 1, failed: 1, skipped: 0 },
+        complete: 1,
+        runs: 1,
+        peakRunning: 2,
+        maxHistoryLength: 20,
+        partitions: [
+          { partition: 'date_key=2026-11-01', workflowId: chain, status: 'succeeded' },
+          { partition: 'date_key=2026-11-02', workflowId: chain.replace('11-01', '11-02'), status: 'failed', detail },
+        ],
+      },
+      true,
+    );
+    const cells = (partition: string): string[] =>
+      (out.split('\n').find((l) => l.includes(partition)) ?? '').split('│').map((c) => c.trim());
+    expect(cells('date_key=2026-11-01')).toEqual(['', 'date_key=2026-11-01', 'succeeded', '', chain, '']);
+    expect(cells('date_key=2026-11-02')).toContain('failed');
+    expect(out).toContain(chain.replace('11-01', '11-02'));
+    expect(out).not.toContain('…');
+    expect(
+      out
+        .split('\n')
+        .filter((l) => l.includes('│'))
+        .map((l) => l.split('│')[3]?.trim())
+        .join(' '),
+    ).toContain('unknown connector method');
+  });
+});
 
 describe('handoffs', () => {
   it('prints every handoff with its full input and output as YAML, and the same as JSON', async () => {

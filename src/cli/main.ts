@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { startDevServerHint } from '../temporal/install-cli.js';
 import { ServerUnreachableError } from '../temporal/unreachable.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
@@ -40,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof ServerUnreachableError) {
       process.stderr.write(
-        `error: ${err.message}\n  set TEMPORAL_ADDRESS, or start a dev server: temporal server start-dev\n`,
+        `error: ${err.message}\n  set TEMPORAL_ADDRESS, or start a dev server: ${startDevServerHint()}\n`,
       );
       return ExitCode.Unreachable;
     }

@@ -4,7 +4,7 @@ import { startChain, waitChain } from '../temporal/chains.js';
 import { ExitCode } from './errors.js';
 import { flowArg, readFlowInput } from './input.js';
 import { chainJson, chainReport } from './render.js';
-import { printJson, uiBase, withClient } from './context.js';
+import { printJson, runLink, withClient } from './context.js';
 
 export interface RunOptions {
   readonly input: string;
@@ -22,11 +22,16 @@ export async function runCommand(flowName: string, options: RunOptions): Promise
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
     const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
-    if (options.json !== true) process.stderr.write(`started ${started.workflowId} (run ${started.runId})\n`);
+    const link = runLink(target, started.workflowId, started.runId);
+    if (options.json !== true) {
+      process.stderr.write(
+        `started ${started.workflowId} (run ${started.runId})${link !== undefined ? `: ${link}` : ''}\n`,
+      );
+    }
     await warnIfNoWorker(client, target.namespace);
     const outcome = await waitChain(started.handle);
-    if (options.json === true) printJson(chainJson(started.workflowId, started.runId, outcome));
-    else console.log(chainReport(started.workflowId, started.runId, outcome, uiBase(target)));
+    if (options.json === true) printJson(chainJson(started.workflowId, started.runId, outcome, link));
+    else console.log(chainReport(started.workflowId, outcome, link));
     return outcome.status === 'COMPLETED' ? ExitCode.Ok : ExitCode.WorkflowFailed;
   });
 }
@@ -58,7 +63,10 @@ async function warnIfNoWorker(client: Client, namespace: string): Promise<void> 
       taskQueueType: 1,
     });
     if ((response.pollers ?? []).length === 0) {
-      process.stderr.write(`no worker is polling task queue ${taskQueueFromEnv()}; start one with: npm run worker\n`);
+      const queue = taskQueueFromEnv();
+      process.stderr.write(
+        `no worker is polling task queue ${queue}; start one with: STREAM_COLLAB_TASK_QUEUE=${queue} npm run worker\n`,
+      );
     }
   } catch {
     // Only a hint: a server that cannot describe task queues still runs the chain.
