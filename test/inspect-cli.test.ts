@@ -15,6 +15,7 @@ import { startChain, waitChain } from '../src/temporal/chains.js';
 import type { ChainInput, HandoffRecord } from '../src/workflows/chain.js';
 import { cli, ROOT } from './cli-process.js';
 import { agentsYaml, startWorker, testClient, unique, type TestWorker } from './helpers.js';
+import { pixel, rasterize, rectOf, type Raster } from './raster.js';
 import { svgTexts, xmlProblems } from './xml.js';
 
 let client: Client;
@@ -335,6 +336,29 @@ describe('lineage', () => {
     const bad = await cli(['lineage', ids.a, '--format', 'png']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Allowed choices are mermaid, svg');
+  });
+
+  it('the SVG shows completed agents green and the failed one red outside a browser too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lineage-'));
+    const drawn = async (id: string, file: string): Promise<{ svg: string; image: Raster }> => {
+      const out = join(dir, file);
+      expect((await cli(['lineage', id, '--format', 'svg', '--out', out])).code).toBe(0);
+      const svg = await readFile(out, 'utf8');
+      expect(svg).not.toMatch(/var\(|color-mix/);
+      return { svg, image: await rasterize(svg) };
+    };
+    const [done, failed] = await Promise.all([drawn(ids.a, 'a.svg'), drawn(ids.failed, 'failed.svg')]);
+    /** The colour inside an agent's box, below its label. */
+    const fillOf = ({ svg, image }: { svg: string; image: Raster }, agent: string): number[] => {
+      const box = rectOf(svg, `data-id="a_${agent}"`);
+      return pixel(image, box.x + box.width / 2, box.y + box.height - 3);
+    };
+    const green = ([r = 0, g = 0, b = 0]: number[]): boolean => g - r >= 8 && g - b >= 8;
+    const red = ([r = 0, g = 0, b = 0]: number[]): boolean => r - g >= 8 && r - b >= 8;
+    expect(['schema', 'stream', 'builder'].map((agent) => green(fillOf(done, agent)))).toEqual([true, true, true]);
+    expect(['schema', 'stream'].map((agent) => green(fillOf(failed, agent)))).toEqual([true, true]);
+    expect(red(fillOf(failed, 'builder'))).toBe(true);
+    expect(pixel(done.image, 1, 1)).toEqual([255, 255, 255, 255]);
   });
 
   it('for a backfill, draws its partitions and their status, found by StreamBackfill', async () => {
