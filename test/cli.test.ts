@@ -146,13 +146,16 @@ describe('stream-collab', () => {
     const queue = unique('idle-queue');
     const r = await cli(['start', 'schema-to-pipeline', '--input', EXAMPLE_A, '--id', id], {
       STREAM_COLLAB_TASK_QUEUE: queue,
+      TEMPORAL_UI_URL: UI,
     });
     try {
       expect(r.code).toBe(0);
+      const { taskQueue, runId } = await client.workflow.getHandle(id).describe();
+      expect(taskQueue).toBe(queue);
+      expect(r.stderr).toContain(`follow it with: npx stream-collab show ${id} or ${page(id, runId)}\n`);
       expect(r.stderr).toContain(
         `no worker is polling task queue ${queue}; start one with: STREAM_COLLAB_TASK_QUEUE=${queue} npm run worker`,
       );
-      expect((await client.workflow.getHandle(id).describe()).taskQueue).toBe(queue);
     } finally {
       await client.workflow.getHandle(id).terminate('test done');
     }

@@ -102,14 +102,20 @@ export function chainJson(
   outcome: ChainOutcome,
   link?: string,
 ): Record<string, unknown> {
-  const { handoffs = [], ...rest } = outcome.state ?? {};
   return {
     workflowId,
     runId,
     status: outcome.status,
     ...(link !== undefined ? { ui: link } : {}),
-    handoffs,
-    result: outcome.status === 'COMPLETED' && outcome.state !== undefined ? rest : null,
+    handoffs: outcome.state?.handoffs ?? [],
+    result: chainResult(outcome),
     ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
   };
+}
+
+/** A completed chain without its handoffs, which the --json shapes list once, beside it; null otherwise. */
+export function chainResult(outcome: ChainOutcome): Omit<ChainState, 'handoffs'> | null {
+  if (outcome.status !== 'COMPLETED' || outcome.state === undefined) return null;
+  const { handoffs: _listedBeside, ...rest } = outcome.state;
+  return rest;
 }

@@ -7,6 +7,7 @@ import { printJson, runLink, withClient } from './context.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg, readContractFile } from './input.js';
 import { loadChain, requireState } from './load-chain.js';
+import { chainResult } from './render.js';
 import { quote, sinceArg } from './list.js';
 
 export interface ReplayOptions {
@@ -144,7 +145,7 @@ function reportJson(report: ReplayReport): Record<string, unknown> {
     status: report.outcome.status,
     ...(report.outcome.failure !== undefined ? { failure: report.outcome.failure } : {}),
     handoffs: report.handoffs.map((h) => ({ ...h, outputChanged: h.outputChanges.length > 0 })),
-    result: report.outcome.status === 'COMPLETED' ? (report.outcome.state ?? null) : null,
+    result: chainResult(report.outcome),
   };
 }
 

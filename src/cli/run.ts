@@ -42,11 +42,13 @@ export async function startCommand(flowName: string, options: RunOptions): Promi
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
     const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
-    if (options.json === true) printJson({ workflowId: started.workflowId, runId: started.runId });
-    else {
+    const link = runLink(target, started.workflowId, started.runId);
+    if (options.json === true) {
+      printJson({ workflowId: started.workflowId, runId: started.runId, ...(link !== undefined ? { ui: link } : {}) });
+    } else {
       console.log(started.workflowId);
       process.stderr.write(
-        `started run ${started.runId}; follow it with: npx stream-collab show ${started.workflowId}\n`,
+        `started run ${started.runId}; follow it with: npx stream-collab show ${started.workflowId}${link !== undefined ? ` or ${link}` : ''}\n`,
       );
       await warnIfNoWorker(client, target.namespace);
     }
