@@ -12,7 +12,7 @@ import { registerOpsCommands } from './register-ops.js';
 export function program(): Command {
   const cmd = new Command('stream-collab')
     .description(
-      'Durable handoff chains between data-pipeline agents, on Temporal.\nServer from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* (default localhost:7233).',
+      'Durable handoff chains between data-pipeline agents, on Temporal.\nServer from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* (default localhost:7233),\ntask queue from STREAM_COLLAB_TASK_QUEUE (default stream-collab), UI links under TEMPORAL_UI_URL.',
     )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
