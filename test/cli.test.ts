@@ -3,10 +3,11 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uiBase } from '../src/temporal/ui.js';
 import { cli, ROOT } from './cli-process.js';
-import { agentsYaml, startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers.js';
+import { agentsYaml, eventually, startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers.js';
 
 const EXAMPLE_A = join(ROOT, 'examples', 'schema-to-pipeline.yaml');
 const UI = 'http://ui.test:8080/temporal';
@@ -160,6 +161,36 @@ describe('stream-collab', () => {
       await client.workflow.getHandle(id).terminate('test done');
     }
   });
+
+  it('start on a namespace no worker has prepared registers the search attributes chains carry', async () => {
+    const namespace = unique('cli-fresh');
+    await client.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    // A new namespace takes a few seconds to be found by every part of the server.
+    const found = await eventually(
+      () =>
+        client.connection.operatorService.listSearchAttributes({ namespace }).then(
+          () => true,
+          () => false,
+        ),
+      Boolean,
+      30_000,
+    );
+    expect(found).toBe(true);
+    const id = unique('cli-fresh');
+    const r = await cli(['start', 'schema-to-pipeline', '--input', EXAMPLE_A, '--id', id, '--json'], {
+      TEMPORAL_NAMESPACE: namespace,
+      STREAM_COLLAB_TASK_QUEUE: unique('idle-queue'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`registered search attributes on ${namespace}: StreamFlow, StreamAgents`);
+    expect(JSON.parse(r.stdout)).toMatchObject({ workflowId: id });
+    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+    expect(Object.keys(customAttributes ?? {})).toContain('StreamStep');
+    await client.workflowService.terminateWorkflowExecution({ namespace, workflowExecution: { workflowId: id } });
+  }, 60_000);
 
   it('derives the UI from the server address when TEMPORAL_UI_URL is not set', () => {
     expect(uiBase('localhost:7233', {})).toBe('http://localhost:8233');

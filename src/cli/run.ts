@@ -1,6 +1,9 @@
-import type { Client } from '@temporalio/client';
-import { taskQueueFromEnv } from '../temporal/connection.js';
-import { startChain, waitChain } from '../temporal/chains.js';
+import { ServiceError, type Client } from '@temporalio/client';
+import { field } from '../field.js';
+import type { FlowName } from '../flows.js';
+import { taskQueueFromEnv, type ServerTarget } from '../temporal/connection.js';
+import { startChain, waitChain, type StartedChain } from '../temporal/chains.js';
+import { prepareNamespace } from '../temporal/search-attributes.js';
 import { ExitCode } from './errors.js';
 import { flowArg, readFlowInput } from './input.js';
 import { chainJson, chainReport } from './render.js';
@@ -21,7 +24,7 @@ export async function runCommand(flowName: string, options: RunOptions): Promise
   const flow = flowArg(flowName);
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
-    const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
+    const started = await start(client, target, flow, payload, options);
     const link = runLink(target, started.workflowId, started.runId);
     if (options.json !== true) {
       process.stderr.write(
@@ -41,7 +44,7 @@ export async function startCommand(flowName: string, options: RunOptions): Promi
   const flow = flowArg(flowName);
   const payload = await readFlowInput(flow, options.input);
   return withClient(async (client, target) => {
-    const started = await startChain(client, flow, payload, { ...options, taskQueue: taskQueueFromEnv() });
+    const started = await start(client, target, flow, payload, options);
     const link = runLink(target, started.workflowId, started.runId);
     if (options.json === true) {
       printJson({ workflowId: started.workflowId, runId: started.runId, ...(link !== undefined ? { ui: link } : {}) });
@@ -54,6 +57,28 @@ export async function startCommand(flowName: string, options: RunOptions): Promi
     }
     return ExitCode.Ok;
   });
+}
+
+/**
+ * Starts the chain. A server no worker has prepared yet (a fresh `temporal server start-dev`) lacks the search
+ * attributes a chain is started with: register them, as the worker would, and start again.
+ */
+async function start(
+  client: Client,
+  target: ServerTarget,
+  flow: FlowName,
+  payload: Record<string, unknown>,
+  options: RunOptions,
+): Promise<StartedChain> {
+  const startOptions = { ...options, taskQueue: taskQueueFromEnv() };
+  try {
+    return await startChain(client, flow, payload, startOptions);
+  } catch (err) {
+    const reason = err instanceof ServiceError ? field(err.cause, 'details') : undefined;
+    if (typeof reason !== 'string' || !reason.includes('no mapping defined for search attribute')) throw err;
+    await prepareNamespace(target, (line) => process.stderr.write(`${line}\n`));
+    return startChain(client, flow, payload, startOptions);
+  }
 }
 
 /** A chain without a worker waits forever; say so instead of hanging silently. */
