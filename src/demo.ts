@@ -11,6 +11,7 @@ import { startChain, waitChain } from './temporal/chains.js';
 import { connectClient } from './temporal/connection.js';
 import { connectWorker } from './temporal/worker-connection.js';
 import { resolveServer } from './temporal/devserver.js';
+import { uiLink } from './temporal/ui.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from './worker.js';
 
@@ -51,7 +52,11 @@ async function demo(): Promise<number> {
       const started = await startChain(client, flow, payload);
       const outcome = await waitChain(started.handle);
       if (outcome.status !== 'COMPLETED') failed += 1;
-      console.log(chainReport(started.workflowId, started.runId, outcome, server.uiUrl));
+      const link =
+        server.uiUrl !== undefined
+          ? uiLink(server.uiUrl, server.target.namespace, started.workflowId, started.runId)
+          : undefined;
+      console.log(chainReport(started.workflowId, outcome, link));
       console.log('');
     }
     console.log(`${FLOW_NAMES.length - failed} of ${FLOW_NAMES.length} chains completed; artifacts under ${outDir}`);

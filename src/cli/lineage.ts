@@ -80,11 +80,7 @@ function drawChain(g: Flowchart, workflowId: string, status: string, state: Chai
     state.partition !== undefined && !workflowId.includes(state.partition) ? ` · ${state.partition}` : '';
   g.open('chain', `${workflowId}${partition} · ${status}`);
   const parties = [...new Set(state.handoffs.flatMap((h) => [h.from, h.to]))];
-  for (const party of parties) {
-    const last = state.handoffs.filter((h) => h.to === party).at(-1);
-    const cls = last?.status === 'failed' ? 'failed' : last?.status === 'running' ? 'running' : undefined;
-    g.node(agentId(party), [party], cls);
-  }
+  for (const party of parties) g.node(agentId(party), [party], partyClass(state, party));
   g.close();
   for (const h of state.handoffs) {
     const pending = h.status === 'pending' || h.status === 'reused';
@@ -139,6 +135,18 @@ function edgeLabel(h: HandoffRecord): string[] {
     reused: 'reused (recorded)',
   };
   return [`${h.step} · ${h.inputContract}`, `↩ ${h.replyContract}`, outcome[h.status]];
+}
+
+/**
+ * An agent's colour: that of the last handoff to it (a reused one was completed by the chain replayed), or, for
+ * the first party, completed once its handoff went through. Pending agents keep the renderer's neutral box.
+ */
+function partyClass(state: ChainState, party: string): string | undefined {
+  const into = state.handoffs.filter((h) => h.to === party).at(-1);
+  const status = into?.status ?? state.handoffs.find((h) => h.from === party)?.status;
+  if (status === 'completed' || status === 'reused') return 'completed';
+  if (into === undefined) return undefined;
+  return status === 'failed' ? 'failed' : status === 'running' ? 'running' : undefined;
 }
 
 /** Who hands over the first payload: where a backfill or a replay feeds the chain. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { startDevServerHint } from '../temporal/install-cli.js';
 import { ServerUnreachableError } from '../temporal/unreachable.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
@@ -11,7 +12,7 @@ import { registerOpsCommands } from './register-ops.js';
 export function program(): Command {
   const cmd = new Command('stream-collab')
     .description(
-      'Durable handoff chains between data-pipeline agents, on Temporal.\nServer from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* (default localhost:7233).',
+      'Durable handoff chains between data-pipeline agents, on Temporal.\nServer from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* (default localhost:7233),\ntask queue from STREAM_COLLAB_TASK_QUEUE (default stream-collab), UI links under TEMPORAL_UI_URL.',
     )
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
@@ -40,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof ServerUnreachableError) {
       process.stderr.write(
-        `error: ${err.message}\n  set TEMPORAL_ADDRESS, or start a dev server: temporal server start-dev\n`,
+        `error: ${err.message}\n  set TEMPORAL_ADDRESS, or start a dev server: ${startDevServerHint()}\n`,
       );
       return ExitCode.Unreachable;
     }

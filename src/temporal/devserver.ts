@@ -1,9 +1,9 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DEFAULT_NAMESPACE } from '../names.js';
 import { localTarget, type ServerTarget } from './connection.js';
-import { installTemporalCli, PROJECT_CLI } from './install-cli.js';
+import { installTemporalCli, onPath, PROJECT_CLI } from './install-cli.js';
 import { SEARCH_ATTRIBUTES } from '../search-attributes.js';
 import { prepareNamespace } from './search-attributes.js';
 
@@ -113,20 +113,6 @@ function cliCandidates(env: NodeJS.ProcessEnv, install: boolean, log: (line: str
       },
     },
   ];
-}
-
-function onPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 async function startDevServer(
