@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,21 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${EXT}`, 
  */
 export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
+/**
+ * Workflow interceptor modules compiled into the bundle: OpenTelemetry's, which trace each chain and each
+ * activity it schedules and hand their spans to the worker's `exporter` sink (which drops them unless tracing is
+ * configured, see telemetry.ts). They add headers to commands, never commands, so histories recorded without
+ * them replay.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
+  createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
+
+/** What `bundleWorkflowCode` is given, here, in the tests and in the benchmarks: one bundle, whoever builds it. */
+export function bundleOptions(): { workflowsPath: string; workflowInterceptorModules: string[] } {
+  return { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES] };
+}
+
 /** How a worker gets its workflows: the prebuilt bundle if there is one, else bundled from source at start. */
 export function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
   return EXT === '.js' && existsSync(WORKFLOW_BUNDLE_PATH)
@@ -27,7 +43,7 @@ export async function writeWorkflowBundle(out: string = WORKFLOW_BUNDLE_PATH): P
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const noop = (): void => undefined;
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    ...bundleOptions(),
     logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
   });
   await writeFile(out, code);

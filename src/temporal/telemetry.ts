@@ -1,0 +1,199 @@
+import { isIP } from 'node:net';
+import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { envDetectorSync, Resource } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
+import type { ClientInterceptors } from '@temporalio/client';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetryWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import { Runtime, type InjectedSink, type WorkerOptions } from '@temporalio/worker';
+import { field } from '../field.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle.js';
+
+/**
+ * Observability, off by default. Metrics come from the SDK's Rust core (task latencies, poll counts,
+ * workflow/activity outcomes) on a Prometheus endpoint; traces come from `@temporalio/interceptors-opentelemetry`
+ * (a span per chain, per handoff, per client start) exported over OTLP/HTTP. Neither touches workflow histories,
+ * so turning them on or off is safe for chains in flight.
+ */
+
+/** The env var naming the Prometheus endpoint's `ip:port`, e.g. `127.0.0.1:9464` (`0.0.0.0:9464` in a container). */
+export const METRICS_ENV = 'STREAM_COLLAB_METRICS';
+
+/** A telemetry setting from the environment that cannot be used: exit 2, nothing started. */
+export class TelemetryConfigError extends Error {
+  override name = 'TelemetryConfigError';
+}
+
+/** The Prometheus bind address from STREAM_COLLAB_METRICS, or undefined when metrics are off (unset or empty). */
+export function metricsAddressFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[METRICS_ENV]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? '';
+  const port = Number(match?.[2]);
+  // The core binds a socket address, not a host name: `localhost:9464` would fail deep inside the runtime.
+  if (match === null || isIP(host) === 0 || port > 65535) {
+    throw new TelemetryConfigError(
+      `${METRICS_ENV}: expected an IP address and port such as 127.0.0.1:9464 or 0.0.0.0:9464, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Installs the process's Temporal runtime with a Prometheus endpoint when STREAM_COLLAB_METRICS asks for one.
+ * The runtime is process-global and must be installed before the first connection; without metrics the SDK's
+ * default runtime is left to install itself. Returns the bind address, if any.
+ */
+export function installRuntime(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const bindAddress = metricsAddressFromEnv(env);
+  if (bindAddress !== undefined) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  return bindAddress;
+}
+
+/** A tracer provider exporting to an OTLP collector; `shutdown()` flushes what is buffered. */
+export interface Tracing {
+  readonly tracer: Tracer;
+  readonly resource: Resource;
+  readonly spanProcessor: SpanProcessor;
+  /** Where spans go (the OTLP/HTTP traces URL). */
+  readonly url: string;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The OTLP/HTTP traces URL from the standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as
+ * given, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. Undefined (tracing off) when neither is set, or when
+ * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none.
+ */
+export function tracesUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  if (env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === 'none') return undefined;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (traces !== undefined && traces !== '') return checkedUrl(traces, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (base === undefined || base === '') return undefined;
+  return checkedUrl(`${base.replace(/\/+$/, '')}/v1/traces`, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+}
+
+function checkedUrl(url: string, name: string): string {
+  if (URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)) return url;
+  throw new TelemetryConfigError(
+    `${name}: expected an http(s) URL such as http://127.0.0.1:4318, got ${JSON.stringify(url)}`,
+  );
+}
+
+/**
+ * Starts tracing for this process when the OTLP variables configure it, else returns undefined. The provider is
+ * registered globally with an async-local context manager and the W3C propagator, so the interceptors carry the
+ * trace from a client's start through the workflow into each handoff's activity (and anything it calls).
+ */
+export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+  const url = tracesUrlFromEnv(env);
+  if (url === undefined) return undefined;
+  const resource = Resource.default()
+    .merge(new Resource({ 'service.name': serviceName }))
+    .merge(envDetectorSync.detect())
+    .merge(env.OTEL_SERVICE_NAME ? new Resource({ 'service.name': env.OTEL_SERVICE_NAME }) : Resource.empty());
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
+  return {
+    tracer: provider.getTracer('stream-collab'),
+    resource,
+    spanProcessor,
+    url,
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** The worker options tracing needs: merged into `Worker.create` by worker.ts. */
+export type WorkerTelemetryOptions = Required<Pick<WorkerOptions, 'sinks'>> & {
+  readonly interceptors: Required<Pick<NonNullable<WorkerOptions['interceptors']>, 'activity' | 'workflowModules'>>;
+};
+
+/**
+ * The worker's part of tracing: activity interceptors that run each handoff in a span (a child of the
+ * workflow's span, through the activity's headers) and name the handoff in its attributes, and the sink the
+ * workflow interceptors export their spans through. Without tracing the sink drops the workflow's spans, so one
+ * bundle serves both. A prebuilt bundle already holds the workflow interceptors (bundle.ts); a worker that
+ * bundles from source (`workflowsPath`) is given them here.
+ */
+export function workerTelemetryOptions(tracing: Tracing | undefined, prebuilt: boolean): WorkerTelemetryOptions {
+  const exporter: InjectedSink<OpenTelemetryWorkflowExporter> =
+    tracing !== undefined
+      ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource)
+      : { export: { fn: () => undefined } };
+  return {
+    sinks: { exporter },
+    interceptors: {
+      workflowModules: prebuilt ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
+      activity:
+        tracing === undefined
+          ? []
+          : [
+              (ctx) => ({
+                inbound: new HandoffSpanAttributes(
+                  new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+                ),
+                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+              }),
+            ],
+    },
+  };
+}
+
+/** Client interceptors that start a span for each workflow start, signal and query, and pass it on in headers. */
+export function clientTelemetryInterceptors(tracing: Tracing | undefined): ClientInterceptors {
+  return tracing === undefined
+    ? {}
+    : { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] };
+}
+
+/** The handoff fields a span is labelled with, so a trace backend finds a handoff by chain, flow or step. */
+const HANDOFF_ATTRIBUTES = ['chainId', 'flow', 'step', 'from', 'to', 'partition'] as const;
+
+/**
+ * Runs inside the OpenTelemetry activity span and labels it with the handoff it delivers (`stream.chain_id`,
+ * `stream.step`, `stream.from`, …), read from the activity's first argument when it is a handoff request.
+ */
+class HandoffSpanAttributes implements ActivityInboundCallsInterceptor {
+  constructor(private readonly otel: OpenTelemetryActivityInboundInterceptor) {}
+
+  execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    return this.otel.execute(input, (inner) => {
+      const span = trace.getActiveSpan();
+      const [request] = inner.args;
+      for (const key of HANDOFF_ATTRIBUTES) {
+        const value = field(request, key);
+        if (typeof value === 'string' || typeof value === 'number') span?.setAttribute(`stream.${snake(key)}`, value);
+      }
+      return next(inner);
+    });
+  }
+}
+
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * What a replay worker needs beside the bundle: the sink the bundle's tracing interceptors call. Replays never
+ * export spans, but without the sink every replayed task logs an "unregistered external sink" error.
+ */
+export function replayTelemetryOptions(): Pick<WorkerTelemetryOptions, 'sinks'> {
+  return { sinks: workerTelemetryOptions(undefined, true).sinks };
+}
