@@ -5,7 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
-import type { ClientInterceptors } from '@temporalio/client';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -157,10 +157,10 @@ export function workerTelemetryOptions(tracing: Tracing | undefined, prebuilt: b
 }
 
 /** Client interceptors that start a span for each workflow start, signal and query, and pass it on in headers. */
-export function clientTelemetryInterceptors(tracing: Tracing | undefined): ClientInterceptors {
-  return tracing === undefined
-    ? {}
-    : { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] };
+export function clientTelemetryInterceptors(tracing: Tracing | undefined): { workflow: WorkflowClientInterceptor[] } {
+  return {
+    workflow: tracing === undefined ? [] : [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })],
+  };
 }
 
 /** The handoff fields a span is labelled with, so a trace backend finds a handoff by chain, flow or step. */
