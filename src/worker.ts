@@ -34,7 +34,7 @@ export interface WorkerDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Milliseconds running activities may go on after shutdown begins before they are cancelled (default 30 s). */
   readonly shutdownGraceMs?: number;
-  /** Exports a span per chain and per handoff when set (telemetry.ts); without it workflow spans are dropped. */
+  /** Exports a span per chain and per handoff when set (telemetry.ts), with the traced workflow bundle. */
   readonly tracing?: Tracing;
 }
 
@@ -49,7 +49,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     outDir: resolve(deps.outDir),
     ...(deps.env !== undefined ? { env: deps.env } : {}),
   });
-  const source = deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource();
+  const source =
+    deps.workflowBundle !== undefined
+      ? { workflowBundle: deps.workflowBundle }
+      : workflowSource(deps.tracing !== undefined);
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,

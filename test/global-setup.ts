@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { resolveServer, type ResolvedServer } from '../src/temporal/devserver.js';
-import { bundleOptions } from '../src/temporal/bundle.js';
+import { WORKFLOWS_PATH } from '../src/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,7 +29,7 @@ export async function setup(project: TestProject): Promise<void> {
 export async function startServer(project: TestProject, options: { ui?: boolean }): Promise<ResolvedServer> {
   server = await resolveServer({ ...options, log: (line) => console.log(`[global-setup] ${line}`) });
   dir = await mkdtemp(join(tmpdir(), 'stream-collab-test-'));
-  const bundle = await bundleWorkflowCode({ ...bundleOptions(), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const bundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
   project.provide('temporalAddress', server.target.connection.address);

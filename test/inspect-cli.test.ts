@@ -15,7 +15,6 @@ import type { ChainInput, HandoffRecord } from '../src/workflows/chain.js';
 import { cli, ROOT } from './cli-process.js';
 import { agentsYaml, startWorker, testClient, unique, type TestWorker } from './helpers.js';
 import { svgTexts, xmlProblems } from './xml.js';
-import { replayTelemetryOptions } from '../src/temporal/telemetry.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -382,11 +381,7 @@ describe('export', () => {
       expect(history.events).toHaveLength(events.length);
       expect(r.stdout).toContain(`wrote ${file}: ${events.length} events of ${id}`);
       await expect(
-        Worker.runReplayHistory(
-          { workflowBundle: { codePath: inject('workflowBundlePath') }, ...replayTelemetryOptions() },
-          history,
-          id,
-        ),
+        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id),
       ).resolves.toBeUndefined();
     }
   });

@@ -4,16 +4,22 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry } from '../src/agents/registry.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import {
   clientTelemetryInterceptors,
   metricsAddressFromEnv,
+  registerTracing,
   startTracing,
   TelemetryConfigError,
   tracesUrlFromEnv,
 } from '../src/temporal/telemetry.js';
+import { createWorker } from '../src/worker.js';
 import { ROOT } from './cli-process.js';
 import { agentsYaml, eventually, unique, waitFor } from './helpers.js';
 
@@ -270,6 +276,54 @@ describe('a worker with metrics and tracing on', () => {
       const scheduled = spans.find((s) => s.spanId === handoff.parentSpanId);
       expect(scheduled?.name).toBe('StartActivity:deliverHandoff');
       expect(scheduled?.parentSpanId).toBe(chain.spanId);
+    }
+  });
+});
+
+describe('a worker bundling its workflows from source', () => {
+  it('adds the tracing interceptor modules to its own bundle', { timeout: 180_000 }, async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const spans = new InMemorySpanExporter();
+    const tracing = registerTracing(new SimpleSpanProcessor(spans), 'memory', 'source-worker');
+    const taskQueue = unique('tq-obs-source');
+    const dir = await mkdtemp(join(tmpdir(), 'stream-collab-obs-'));
+    const native = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      // No workflowBundle: from source (vitest runs .ts), so the worker bundles with the interceptor modules.
+      const worker = await createWorker({
+        connection: native,
+        namespace: inject('temporalNamespace'),
+        taskQueue,
+        agents: new AgentRegistry(parseAgentsFile(agentsYaml(), 'agents.yaml')),
+        outDir: dir,
+        tracing,
+      });
+      const client = new Client({ connection, namespace: inject('temporalNamespace') });
+      const outcome = await worker.runUntil(async () => {
+        const started = await startChain(
+          client,
+          'analytics-pipeline',
+          { metrics: [{ name: 'daily_revenue', grain: 'day', aggregation: 'sum(amount)' }] },
+          { id: unique('obs-source'), taskQueue },
+        );
+        return waitChain(started.handle);
+      });
+      expect(outcome.status).toBe('COMPLETED');
+      const finished = spans.getFinishedSpans();
+      const chain = finished.find((s) => s.name === 'RunWorkflow:analyticsPipeline');
+      expect(chain, finished.map((s) => s.name).join(', ')).toBeDefined();
+      const handoffs = finished.filter((s) => s.name === 'RunActivity:deliverHandoff');
+      expect(handoffs.map((h) => [h.attributes['stream.step'], h.attributes['stream.to']]).sort()).toEqual([
+        [1, 'stream'],
+        [2, 'schema'],
+      ]);
+      expect(new Set(handoffs.map((h) => h.spanContext().traceId))).toEqual(new Set([chain?.spanContext().traceId]));
+    } finally {
+      await connection.close();
+      await native.close();
+      await tracing.shutdown();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
-import { replayTelemetryOptions } from '../src/temporal/telemetry.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'histories');
 
@@ -36,10 +35,7 @@ describe('committed histories', () => {
     const generations = [...new Set(all.map((h) => h.workflowId.split('/')[0]))];
     expect(generations).toEqual(['v1', 'v2', 'v3']);
     expect(all.map((h) => h.workflowId)).toEqual(generations.flatMap((g) => RECORDED.map((name) => `${g}/${name}`)));
-    const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: inject('workflowBundlePath') }, ...replayTelemetryOptions() },
-      all,
-    );
+    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, all);
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of results) {

@@ -11,9 +11,8 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
-  type OpenTelemetryWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
-import { Runtime, type InjectedSink, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, type WorkerOptions } from '@temporalio/worker';
 import { field } from '../field.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle.js';
 
@@ -99,18 +98,30 @@ function checkedUrl(url: string, name: string): string {
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   const url = tracesUrlFromEnv(env);
   if (url === undefined) return undefined;
+  return registerTracing(new BatchSpanProcessor(new OTLPTraceExporter({ url })), url, serviceName, env);
+}
+
+/**
+ * Tracing through any span processor, registered as {@link startTracing} registers it: what startTracing builds on,
+ * and how a test collects spans in memory. `destination` says where spans go, for logs.
+ */
+export function registerTracing(
+  spanProcessor: SpanProcessor,
+  destination: string,
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Tracing {
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': serviceName }))
     .merge(envDetectorSync.detect())
     .merge(env.OTEL_SERVICE_NAME ? new Resource({ 'service.name': env.OTEL_SERVICE_NAME }) : Resource.empty());
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   return {
     tracer: provider.getTracer('stream-collab'),
     resource,
     spanProcessor,
-    url,
+    url: destination,
     async shutdown() {
       await provider.shutdown();
       trace.disable();
@@ -121,37 +132,29 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
 }
 
 /** The worker options tracing needs: merged into `Worker.create` by worker.ts. */
-export type WorkerTelemetryOptions = Required<Pick<WorkerOptions, 'sinks'>> & {
-  readonly interceptors: Required<Pick<NonNullable<WorkerOptions['interceptors']>, 'activity' | 'workflowModules'>>;
-};
+export type WorkerTelemetryOptions = Pick<WorkerOptions, 'sinks' | 'interceptors'>;
 
 /**
  * The worker's part of tracing: activity interceptors that run each handoff in a span (a child of the
  * workflow's span, through the activity's headers) and name the handoff in its attributes, and the sink the
- * workflow interceptors export their spans through. Without tracing the sink drops the workflow's spans, so one
- * bundle serves both. A prebuilt bundle already holds the workflow interceptors (bundle.ts); a worker that
- * bundles from source (`workflowsPath`) is given them here.
+ * workflow interceptors export their spans through. The traced workflow bundle holds the workflow interceptors
+ * (bundle.ts); a worker that bundles from source (`workflowsPath`) is given their modules here. Without tracing
+ * there is nothing to add.
  */
 export function workerTelemetryOptions(tracing: Tracing | undefined, prebuilt: boolean): WorkerTelemetryOptions {
-  const exporter: InjectedSink<OpenTelemetryWorkflowExporter> =
-    tracing !== undefined
-      ? makeWorkflowExporter(tracing.spanProcessor, tracing.resource)
-      : { export: { fn: () => undefined } };
+  if (tracing === undefined) return {};
   return {
-    sinks: { exporter },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
     interceptors: {
       workflowModules: prebuilt ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
-      activity:
-        tracing === undefined
-          ? []
-          : [
-              (ctx) => ({
-                inbound: new HandoffSpanAttributes(
-                  new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
-                ),
-                outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-              }),
-            ],
+      activity: [
+        (ctx) => ({
+          inbound: new HandoffSpanAttributes(
+            new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+          ),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
     },
   };
 }
@@ -188,12 +191,4 @@ class HandoffSpanAttributes implements ActivityInboundCallsInterceptor {
 
 function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * What a replay worker needs beside the bundle: the sink the bundle's tracing interceptors call. Replays never
- * export spans, but without the sink every replayed task logs an "unregistered external sink" error.
- */
-export function replayTelemetryOptions(): Pick<WorkerTelemetryOptions, 'sinks'> {
-  return { sinks: workerTelemetryOptions(undefined, true).sinks };
 }
