@@ -28,7 +28,7 @@ import { expandRange, type Grain } from './partitions.js';
 import { backfillProgress, startBackfill } from './temporal/backfills.js';
 import { startChain, waitChain, type ChainOutcome } from './temporal/chains.js';
 import { connectClient, targetFromEnv, taskQueueFromEnv, type ServerTarget } from './temporal/connection.js';
-import { clientTelemetryInterceptors, startTracing } from './temporal/telemetry.js';
+import { startTracing } from './temporal/telemetry.js';
 import {
   MAX_CONCURRENT,
   type BackfillMode,
@@ -279,10 +279,9 @@ export async function connect(options: ConnectOptions = {}): Promise<StreamColla
     connection: { ...fromEnv.connection, ...(options.address !== undefined ? { address: options.address } : {}) },
     namespace: options.namespace ?? fromEnv.namespace,
   };
-  const tracing = startTracing('stream-collab-client', env);
-  const tracingInterceptors = clientTelemetryInterceptors(tracing);
+  const tracing = await startTracing('stream-collab-client', env);
   const { client, close } = await connectClient(target, {
-    interceptors: { workflow: [...tracingInterceptors.workflow, ...(options.interceptors ?? [])] },
+    interceptors: { workflow: [...(tracing?.clientInterceptors() ?? []), ...(options.interceptors ?? [])] },
   });
   return new StreamCollab(client, {
     taskQueue: options.taskQueue ?? taskQueueFromEnv(env),

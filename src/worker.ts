@@ -72,8 +72,8 @@ async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
   const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
-  const metrics = installRuntime();
-  const tracing = startTracing('stream-collab-worker');
+  const metrics = await installRuntime();
+  const tracing = await startTracing('stream-collab-worker');
   const target = targetFromEnv();
   await prepareNamespace(target);
   const connection = await connectWorker(target);

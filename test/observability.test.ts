@@ -12,7 +12,6 @@ import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import {
-  clientTelemetryInterceptors,
   metricsAddressFromEnv,
   registerTracing,
   startTracing,
@@ -213,12 +212,12 @@ describe('a worker with metrics and tracing on', () => {
     expect(worker.output()).toContain(`OpenTelemetry traces to ${collector.url}/v1/traces`);
 
     // The client traces too, so the chain's trace starts at the start request.
-    const tracing = startTracing('observability-test', { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    const tracing = await startTracing('observability-test', { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     const client = new Client({
       connection,
       namespace: inject('temporalNamespace'),
-      interceptors: clientTelemetryInterceptors(tracing),
+      interceptors: { workflow: tracing?.clientInterceptors() ?? [] },
     });
     let workflowId: string;
     try {
@@ -284,7 +283,7 @@ describe('a worker bundling its workflows from source', () => {
   it('adds the tracing interceptor modules to its own bundle', { timeout: 180_000 }, async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const spans = new InMemorySpanExporter();
-    const tracing = registerTracing(new SimpleSpanProcessor(spans), 'memory', 'source-worker');
+    const tracing = await registerTracing(new SimpleSpanProcessor(spans), 'memory', 'source-worker');
     const taskQueue = unique('tq-obs-source');
     const dir = await mkdtemp(join(tmpdir(), 'stream-collab-obs-'));
     const native = await NativeConnection.connect({ address: inject('temporalAddress') });

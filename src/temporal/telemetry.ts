@@ -1,26 +1,19 @@
 import { isIP } from 'node:net';
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { envDetectorSync, Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
+import { trace, type Tracer } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-  OpenTelemetryWorkflowClientInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
-import { Runtime, type WorkerOptions } from '@temporalio/worker';
+import type { OpenTelemetryActivityInboundInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next, WorkerOptions } from '@temporalio/worker';
 import { field } from '../field.js';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle.js';
 
 /**
  * Observability, off by default. Metrics come from the SDK's Rust core (task latencies, poll counts,
  * workflow/activity outcomes) on a Prometheus endpoint; traces come from `@temporalio/interceptors-opentelemetry`
- * (a span per chain, per handoff, per client start) exported over OTLP/HTTP. Neither touches workflow histories,
- * so turning them on or off is safe for chains in flight.
+ * (a span per chain, per handoff, per client start) exported over OTLP/HTTP. Neither adds workflow commands, so
+ * turning them on or off is safe for chains in flight. The OpenTelemetry SDK and the worker runtime are imported
+ * only when asked for: a worker without tracing, and a client script, do not load them.
  */
 
 /** The env var naming the Prometheus endpoint's `ip:port`, e.g. `127.0.0.1:9464` (`0.0.0.0:9464` in a container). */
@@ -52,19 +45,33 @@ export function metricsAddressFromEnv(env: NodeJS.ProcessEnv = process.env): str
  * The runtime is process-global and must be installed before the first connection; without metrics the SDK's
  * default runtime is left to install itself. Returns the bind address, if any.
  */
-export function installRuntime(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export async function installRuntime(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const bindAddress = metricsAddressFromEnv(env);
-  if (bindAddress !== undefined) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  if (bindAddress === undefined) return undefined;
+  const { Runtime } = await import('@temporalio/worker');
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
   return bindAddress;
 }
 
-/** A tracer provider exporting to an OTLP collector; `shutdown()` flushes what is buffered. */
+/** The worker options tracing needs: merged into `Worker.create` by worker.ts. */
+export type WorkerTelemetryOptions = Pick<WorkerOptions, 'sinks' | 'interceptors'>;
+
+/** A registered tracer provider and what the worker and clients need from it; `shutdown()` flushes what is buffered. */
 export interface Tracing {
   readonly tracer: Tracer;
   readonly resource: Resource;
   readonly spanProcessor: SpanProcessor;
   /** Where spans go (the OTLP/HTTP traces URL). */
   readonly url: string;
+  /**
+   * Activity interceptors that run each handoff in a span (a child of the workflow's span, through the
+   * activity's headers) labelled with the handoff, and the sink the workflow interceptors export their spans
+   * through. A prebuilt traced bundle holds the workflow interceptors (bundle.ts); a worker that bundles from
+   * source (`workflowsPath`) is given their modules here.
+   */
+  workerOptions(prebuilt: boolean): WorkerTelemetryOptions;
+  /** Starts a span for each workflow start, signal and query, passed on in the workflow's headers. */
+  clientInterceptors(): WorkflowClientInterceptor[];
   shutdown(): Promise<void>;
 }
 
@@ -95,9 +102,16 @@ function checkedUrl(url: string, name: string): string {
  * registered globally with an async-local context manager and the W3C propagator, so the interceptors carry the
  * trace from a client's start through the workflow into each handoff's activity (and anything it calls).
  */
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+export async function startTracing(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Tracing | undefined> {
   const url = tracesUrlFromEnv(env);
   if (url === undefined) return undefined;
+  const [{ BatchSpanProcessor }, { OTLPTraceExporter }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+  ]);
   return registerTracing(new BatchSpanProcessor(new OTLPTraceExporter({ url })), url, serviceName, env);
 }
 
@@ -105,65 +119,57 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
  * Tracing through any span processor, registered as {@link startTracing} registers it: what startTracing builds on,
  * and how a test collects spans in memory. `destination` says where spans go, for logs.
  */
-export function registerTracing(
+export async function registerTracing(
   spanProcessor: SpanProcessor,
   destination: string,
   serviceName: string,
   env: NodeJS.ProcessEnv = process.env,
-): Tracing {
+): Promise<Tracing> {
+  const [api, { AsyncLocalStorageContextManager }, { envDetectorSync, Resource }, { BasicTracerProvider }, otel] =
+    await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@temporalio/interceptors-opentelemetry'),
+    ]);
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': serviceName }))
     .merge(envDetectorSync.detect())
     .merge(env.OTEL_SERVICE_NAME ? new Resource({ 'service.name': env.OTEL_SERVICE_NAME }) : Resource.empty());
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
+  const tracer = provider.getTracer('stream-collab');
   return {
-    tracer: provider.getTracer('stream-collab'),
+    tracer,
     resource,
     spanProcessor,
     url: destination,
+    workerOptions: (prebuilt) => ({
+      sinks: { exporter: otel.makeWorkflowExporter(spanProcessor, resource) },
+      interceptors: {
+        workflowModules: prebuilt ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
+        activity: [
+          (ctx) => ({
+            inbound: new HandoffSpanAttributes(new otel.OpenTelemetryActivityInboundInterceptor(ctx, { tracer })),
+            outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ],
+      },
+    }),
+    clientInterceptors: () => [new otel.OpenTelemetryWorkflowClientInterceptor({ tracer })],
     async shutdown() {
       await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
+      api.trace.disable();
+      api.context.disable();
+      api.propagation.disable();
     },
   };
 }
 
-/** The worker options tracing needs: merged into `Worker.create` by worker.ts. */
-export type WorkerTelemetryOptions = Pick<WorkerOptions, 'sinks' | 'interceptors'>;
-
-/**
- * The worker's part of tracing: activity interceptors that run each handoff in a span (a child of the
- * workflow's span, through the activity's headers) and name the handoff in its attributes, and the sink the
- * workflow interceptors export their spans through. The traced workflow bundle holds the workflow interceptors
- * (bundle.ts); a worker that bundles from source (`workflowsPath`) is given their modules here. Without tracing
- * there is nothing to add.
- */
+/** What worker.ts merges into `Worker.create`: nothing without tracing. */
 export function workerTelemetryOptions(tracing: Tracing | undefined, prebuilt: boolean): WorkerTelemetryOptions {
-  if (tracing === undefined) return {};
-  return {
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
-    interceptors: {
-      workflowModules: prebuilt ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
-      activity: [
-        (ctx) => ({
-          inbound: new HandoffSpanAttributes(
-            new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
-          ),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-      ],
-    },
-  };
-}
-
-/** Client interceptors that start a span for each workflow start, signal and query, and pass it on in headers. */
-export function clientTelemetryInterceptors(tracing: Tracing | undefined): { workflow: WorkflowClientInterceptor[] } {
-  return {
-    workflow: tracing === undefined ? [] : [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })],
-  };
+  return tracing?.workerOptions(prebuilt) ?? {};
 }
 
 /** The handoff fields a span is labelled with, so a trace backend finds a handoff by chain, flow or step. */
