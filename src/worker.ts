@@ -11,6 +11,13 @@ import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './tempo
 import { prepareNamespace } from './temporal/search-attributes.js';
 import { connectWorker } from './temporal/worker-connection.js';
 import { workflowSource } from './temporal/bundle.js';
+import {
+  installRuntime,
+  startTracing,
+  TelemetryConfigError,
+  workerTelemetryOptions,
+  type Tracing,
+} from './temporal/telemetry.js';
 
 export { WORKFLOWS_PATH } from './temporal/bundle.js';
 
@@ -27,6 +34,8 @@ export interface WorkerDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Milliseconds running activities may go on after shutdown begins before they are cancelled (default 30 s). */
   readonly shutdownGraceMs?: number;
+  /** Exports a span per chain and per handoff when set (telemetry.ts), with the traced workflow bundle. */
+  readonly tracing?: Tracing;
 }
 
 /** The default grace period of a stopping worker: long enough for a typical agent call to finish. */
@@ -40,6 +49,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     outDir: resolve(deps.outDir),
     ...(deps.env !== undefined ? { env: deps.env } : {}),
   });
+  const source =
+    deps.workflowBundle !== undefined
+      ? { workflowBundle: deps.workflowBundle }
+      : workflowSource(deps.tracing !== undefined);
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
@@ -48,7 +61,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     shutdownGraceTime: deps.shutdownGraceMs ?? msToNumber(DEFAULT_SHUTDOWN_GRACE),
     // A chain whose worker died waits this long for it before another worker takes its next step (default 10 s).
     stickyQueueScheduleToStartTimeout: '2s',
-    ...(deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource()),
+    ...source,
+    ...workerTelemetryOptions(deps.tracing, 'workflowBundle' in source),
   });
 }
 
@@ -60,6 +74,8 @@ async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
   const agents = await AgentRegistry.fromFile(agentsFile);
+  const metrics = await installRuntime();
+  const tracing = await startTracing('stream-collab-worker');
   const target = targetFromEnv();
   await prepareNamespace(target);
   const connection = await connectWorker(target);
@@ -72,16 +88,20 @@ async function main(): Promise<void> {
       agents,
       outDir: process.env.OUT_DIR ?? DEFAULT_OUT_DIR,
       shutdownGraceMs: grace,
+      ...(tracing !== undefined ? { tracing } : {}),
     });
     console.log(
       `worker: task queue ${taskQueue} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
     );
+    if (metrics !== undefined) console.log(`worker: Prometheus metrics on http://${metrics}/metrics`);
+    if (tracing !== undefined) console.log(`worker: OpenTelemetry traces to ${tracing.url}`);
     // Worker.run() shuts down on SIGINT/SIGTERM: it stops polling, running activities get the grace period to
     // finish (then they are cancelled and retried elsewhere), and it returns.
     await worker.run();
     console.log('worker: stopped');
   } finally {
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 
@@ -109,7 +129,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(
-        err instanceof AgentsFileError || err instanceof WorkerConfigError
+        err instanceof AgentsFileError || err instanceof WorkerConfigError || err instanceof TelemetryConfigError
           ? 2
           : err instanceof ServerUnreachableError
             ? 3

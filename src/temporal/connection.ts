@@ -1,5 +1,5 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientOptions } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names.js';
 import { ServerUnreachableError } from './unreachable.js';
@@ -48,10 +48,13 @@ export async function connectClientConnection(
   }
 }
 
-/** A client on the target; call `close()` in `finally`. */
-export async function connectClient(target: ServerTarget): Promise<{ client: Client; close: () => Promise<void> }> {
+/** A client on the target, with any interceptors (tracing, see telemetry.ts); call `close()` in `finally`. */
+export async function connectClient(
+  target: ServerTarget,
+  options: Pick<ClientOptions, 'interceptors'> = {},
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const { connection, close } = await connectClientConnection(target);
-  return { client: new Client({ connection, namespace: target.namespace }), close };
+  return { client: new Client({ connection, namespace: target.namespace, ...options }), close };
 }
 
 function clientOptions(target: ServerTarget) {
