@@ -30,7 +30,10 @@ export const RetrySettings = contract({
 const common = {
   timeout: DurationMs.optional(),
   retry: RetrySettings.optional(),
-  /** Retry a reply that breaks its contract (an agent that is sometimes wrong) instead of failing at once. */
+  /**
+   * Retry invalid output of any kind (not JSON or YAML, a bad `artifacts` list, a reply that breaks its contract:
+   * an agent that is sometimes wrong) instead of failing at once.
+   */
   retry_invalid_output: z.boolean().optional(),
 };
 
