@@ -108,6 +108,12 @@ const SEARCH_ATTRIBUTES_PATCH = 'stream-search-attributes';
  */
 const SEARCH_ATTRIBUTES_AT_START_PATCH = 'stream-search-attributes-at-start';
 
+/**
+ * Since this patch a reply with failed data-quality checks fails the chain as DataQualityFailed; runs before it
+ * completed. Asked only when checks failed, so other chains' histories carry no marker.
+ */
+const DATA_QUALITY_PATCH = 'stream-data-quality-fails';
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
@@ -249,12 +255,45 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         cause: err instanceof Error ? err : undefined,
       });
     }
+    const failedChecks = spec.reply === 'radar-output' ? failedChecksIn(payload) : [];
+    if (failedChecks.length > 0 && patched(DATA_QUALITY_PATCH)) {
+      state.status = 'failed';
+      state.output = payload;
+      setCurrentDetails(liveDetails(state));
+      throw ApplicationFailure.create({
+        type: FailureType.DataQualityFailed,
+        message: `handoff ${record.step} (${spec.from} → ${spec.to}): ${describeChecks(failedChecks)}`,
+        nonRetryable: true,
+        details: [state],
+      });
+    }
   }
   state.status = 'completed';
   state.output = payload;
   if (generation === 2) mark('done', false);
   else setCurrentDetails(liveDetails(state));
   return state;
+}
+
+/** The checks of a Radar reply that failed (`failed`, or `fail` as agents before 0.1 spell it). */
+function failedChecksIn(reply: Record<string, unknown>): unknown[] {
+  const checks = field(reply, 'checks');
+  if (!Array.isArray(checks)) return [];
+  return checks.filter((c) => field(c, 'status') === 'failed' || field(c, 'status') === 'fail');
+}
+
+/** `2 checks failed: no_nulls: order_id on fct_orders (actual 1); …`, the first five named. */
+function describeChecks(failed: readonly unknown[]): string {
+  const named = failed.slice(0, 5).map((c) => {
+    const table = field(c, 'table');
+    const actual = field(c, 'actual');
+    const reason = field(c, 'reason');
+    return `${String(field(c, 'check'))}${typeof table === 'string' ? ` on ${table}` : ''}${
+      typeof actual === 'number' || typeof actual === 'string' ? ` (actual ${actual})` : ''
+    }${typeof reason === 'string' ? `: ${reason}` : ''}`;
+  });
+  const more = failed.length > 5 ? `; and ${failed.length - 5} more` : '';
+  return `${failed.length} data-quality check${failed.length === 1 ? '' : 's'} failed: ${named.join('; ')}${more}`;
 }
 
 /** The input with its partition derived from the scheduled time, when a schedule started it without one. */
