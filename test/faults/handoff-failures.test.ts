@@ -114,6 +114,50 @@ describe('every failure is typed', () => {
   });
 });
 
+describe("an attempt Temporal timed out (the agent's own timeout did not fire)", () => {
+  /** A Builder that ignores cancellation and answers after 7 s on its first call: past timeout + slack (5.5 s). */
+  function stubborn(): { builtins: BuiltinAgents; calls: () => number } {
+    let calls = 0;
+    const builder = BUILTIN_AGENTS.builder;
+    if (builder === undefined) throw new Error('no built-in builder');
+    return {
+      calls: () => calls,
+      builtins: {
+        ...BUILTIN_AGENTS,
+        builder: async (envelope, ctx) => {
+          calls += 1;
+          if (calls === 1) await new Promise((ok) => setTimeout(ok, 7_000));
+          return builder(envelope, ctx);
+        },
+      },
+    };
+  }
+
+  it('is recorded as AttemptLost by the attempt after it', async () => {
+    const agent = stubborn();
+    const { outcome } = await runPatternA('transport: builtin\ntimeout: 500ms', agent.builtins);
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.state?.handoffs[1]).toMatchObject({
+      attempts: 2,
+      failures: [{ attempt: 1, type: 'AttemptLost' }],
+    });
+  });
+
+  it('ends the chain as AgentTimeout with its attempt count when it was the last', async () => {
+    const agent = stubborn();
+    const { outcome } = await runPatternA(
+      'transport: builtin\ntimeout: 500ms\nretry: { max_attempts: 1 }',
+      agent.builtins,
+    );
+    expect(outcome.failure?.type).toBe('AgentTimeout');
+    expect(outcome.state?.handoffs[1]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      failures: [{ attempt: 1, type: 'AgentTimeout' }],
+    });
+  });
+});
+
 describe('retry_invalid_output holds for every kind of invalid output', () => {
   const cases: [string, (n: number) => { status: number; body: string }][] = [
     ['a 200 that is not JSON', () => ({ status: 200, body: '<html>ok</html>' })],
