@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS, type BuiltinAgents } from '../../src/agents/builtin/index.js';
 import { failedAttempts } from '../../src/cli/render.js';
 import { startChain, waitChain } from '../../src/temporal/chains.js';
+import { cli } from '../cli-process.js';
 import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from '../helpers.js';
 
 const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
@@ -33,7 +34,7 @@ async function runPatternA(builderBinding: string, builtins?: BuiltinAgents) {
     const outcome = await waitChain(started.handle);
     const metadata: unknown = await started.handle.query('__temporal_workflow_metadata');
     const details = typeof metadata === 'object' && metadata !== null ? Reflect.get(metadata, 'currentDetails') : '';
-    return { outcome, details: String(details) };
+    return { outcome, details: String(details), workflowId: started.workflowId };
   } finally {
     await worker.stop();
   }
@@ -45,7 +46,7 @@ describe('each failed attempt is kept', () => {
       n <= 2 ? replyJson(res, 503, { error: `warming up ${n}` }) : replyJson(res, 200, builderReply(req)),
     );
     try {
-      const { outcome, details } = await runPatternA(`transport: http\nurl: ${agent.url}`);
+      const { outcome, details, workflowId } = await runPatternA(`transport: http\nurl: ${agent.url}`);
       expect(outcome.status).toBe('COMPLETED');
       expect(agent.requests).toHaveLength(3);
       const builder = outcome.state?.handoffs[1];
@@ -64,6 +65,15 @@ describe('each failed attempt is kept', () => {
       expect(details).toContain('2. stream → builder: completed (3 attempts)');
       expect(details).toMatch(/↳ attempt 1: AgentUnavailable: .*warming up 1/);
       expect(details).toMatch(/↳ attempt 2: AgentUnavailable: .*warming up 2/);
+      // The commands a user runs (the compiled CLI: `npm run build` first).
+      const handoffs = await cli(['handoffs', workflowId, '--json']);
+      expect(handoffs.code).toBe(0);
+      expect(JSON.parse(handoffs.stdout)).toMatchObject({
+        handoffs: [{ step: 1 }, { step: 2, attempts: 3, failures: [{ attempt: 1, status: 503 }, { attempt: 2 }] }],
+      });
+      const show = await cli(['show', workflowId]);
+      expect(show.code).toBe(0);
+      expect(show.stdout).toMatch(/step 2 attempt 2 failed: AgentUnavailable \(503\): .*warming up 2/);
     } finally {
       await agent.close();
     }
