@@ -64,9 +64,11 @@ export interface HandoffFailureDetail {
 }
 
 /**
- * What each attempt heartbeats. Temporal records an attempt's last heartbeat even when it fails right after
- * (checked on the dev server), and hands it to the next attempt as `heartbeatDetails`: that is how an attempt
- * learns why the ones before it failed, so the chain can record them.
+ * What each attempt heartbeats. The worker flushes a failed attempt's last heartbeat before reporting the
+ * failure (the SDK's worker.ts: "Make sure to flush the last heartbeat"; checked on the dev server, throttling
+ * or not), and the server hands it to the next attempt as `heartbeatDetails`: that is how an attempt learns why
+ * the ones before it failed, so the chain can record them. Local activities do not heartbeat; their attempts
+ * record only the last failure.
  */
 interface AttemptProgress {
   readonly attempt: number;
