@@ -67,8 +67,7 @@ export interface HandoffFailureDetail {
  * What each attempt heartbeats. The worker flushes a failed attempt's last heartbeat before reporting the
  * failure (the SDK's worker.ts: "Make sure to flush the last heartbeat"; checked on the dev server, throttling
  * or not), and the server hands it to the next attempt as `heartbeatDetails`: that is how an attempt learns why
- * the ones before it failed, so the chain can record them. Local activities do not heartbeat; their attempts
- * record only the last failure.
+ * the ones before it failed, so the chain can record them.
  */
 interface AttemptProgress {
   readonly attempt: number;
@@ -139,7 +138,8 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
       const binding = deps.agents.binding(req.to);
-      const earlier = earlierFailures(ctx.info.heartbeatDetails, attempt);
+      // A local activity's attempts have no heartbeat to carry: only its last failure is known.
+      const earlier = ctx.info.isLocal ? [] : earlierFailures(ctx.info.heartbeatDetails, attempt);
       const progress: AttemptProgress = { attempt, failures: earlier };
       ctx.heartbeat(progress);
       // Heartbeats are how a cancelled chain reaches a running call: the SDK then aborts cancellationSignal.
