@@ -53,13 +53,18 @@ export function chainReport(workflowId: string, runId: string, outcome: ChainOut
   return lines.join('\n');
 }
 
-/** One line per failed attempt a handoff recorded: why its `attempts` is more than 1. */
+/**
+ * One line per failed attempt a handoff recorded: why its `attempts` is more than 1. A failed handoff's last
+ * attempt is left out: the chain's failure line says it.
+ */
 export function failedAttempts(state: ChainState): string[] {
   return state.handoffs.flatMap((h) =>
-    (h.failures ?? []).map(
-      (f) =>
-        `  step ${h.step} attempt ${f.attempt} failed: ${f.type}${f.status !== undefined ? ` (${f.status})` : ''}: ${f.message}`,
-    ),
+    (h.failures ?? [])
+      .filter((f) => h.status !== 'failed' || f.attempt !== h.attempts)
+      .map(
+        (f) =>
+          `  step ${h.step} attempt ${f.attempt} failed: ${f.type}${f.status !== undefined ? ` (${f.status})` : ''}: ${f.message}`,
+      ),
   );
 }
 

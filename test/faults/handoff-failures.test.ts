@@ -121,6 +121,12 @@ describe('every failure is typed', () => {
       [2, 'HandoffFailed'],
       [3, 'HandoffFailed'],
     ]);
+    // `show` lists the earlier attempts; the last one is the chain's failure line.
+    if (outcome.state === undefined) throw new Error('no chain state');
+    expect(failedAttempts(outcome.state).map((l) => l.split(':')[0])).toEqual([
+      '  step 2 attempt 1 failed',
+      '  step 2 attempt 2 failed',
+    ]);
   });
 });
 
