@@ -54,13 +54,28 @@ export function chainReport(workflowId: string, outcome: ChainOutcome, link?: st
       ? `${state.flow} (Pattern ${state.pattern})${state.partition !== undefined ? ` · ${state.partition}` : ''}`
       : '';
   lines.push(`${head} ${workflowId} — ${outcome.status}`.trim());
-  if (state !== undefined) lines.push(chainTable(state));
+  if (state !== undefined) lines.push(chainTable(state), ...failedAttempts(state));
   if (outcome.failure !== undefined) lines.push(`failed: ${outcome.failure.type}: ${outcome.failure.message}`);
   const highlight = state?.status === 'completed' ? outputHighlight(state) : undefined;
   if (highlight !== undefined) lines.push(`  ${highlight}`);
   for (const a of state?.artifacts ?? []) lines.push(`  artifact ${a.name}: ${a.path} (${a.bytes} bytes)`);
   if (link !== undefined) lines.push(`  UI: ${link}`);
   return lines.join('\n');
+}
+
+/**
+ * One line per failed attempt a handoff recorded: why its `attempts` is more than 1. A failed handoff's last
+ * attempt is left out: the chain's failure line says it.
+ */
+export function failedAttempts(state: ChainState): string[] {
+  return state.handoffs.flatMap((h) =>
+    (h.failures ?? [])
+      .filter((f) => h.status !== 'failed' || f.attempt !== h.attempts)
+      .map(
+        (f) =>
+          `  step ${h.step} attempt ${f.attempt} failed: ${f.type}${f.status !== undefined ? ` (${f.status})` : ''}: ${f.message}`,
+      ),
+  );
 }
 
 /** What the last agent produced, in one line: the figure a reader of the chain looks for first. */
