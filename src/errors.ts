@@ -13,8 +13,14 @@ export const FailureType = {
   AgentTimeout: 'AgentTimeout',
   /** The agent's reply breaks the reply contract. Retried only if its binding says `retry_invalid_output`. */
   InvalidAgentOutput: 'InvalidAgentOutput',
+  /** A handoff payload (the agent's reply or the input) is above the hard limit (STREAM_COLLAB_PAYLOAD_HARD_LIMIT). Never retried. */
+  PayloadTooLarge: 'PayloadTooLarge',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** Failure types Temporal must never retry, whatever an agent's retry policy says. */
-export const NON_RETRYABLE: readonly FailureType[] = [FailureType.ContractViolation, FailureType.AgentRejected];
+export const NON_RETRYABLE: readonly FailureType[] = [
+  FailureType.ContractViolation,
+  FailureType.AgentRejected,
+  FailureType.PayloadTooLarge,
+];

@@ -1,13 +1,16 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { msToNumber } from '@temporalio/common/lib/time.js';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
 import { AgentsFileError, loadAgentsFile } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
 import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names.js';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection.js';
+import { buildDataConverter, CodecConfigError, codecConfigFromEnv } from './temporal/data-converter.js';
+import { RedactingLogger } from './temporal/redacting-logger.js';
 import { prepareNamespace } from './temporal/search-attributes.js';
 import { connectWorker } from './temporal/worker-connection.js';
 import { workflowSource } from './temporal/bundle.js';
@@ -27,6 +30,8 @@ export interface WorkerDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Milliseconds running activities may go on after shutdown begins before they are cancelled (default 30 s). */
   readonly shutdownGraceMs?: number;
+  /** The project's data converter; by default built from `env` (codec keys, payload store). */
+  readonly dataConverter?: DataConverter;
 }
 
 /** The default grace period of a stopping worker: long enough for a typical agent call to finish. */
@@ -34,7 +39,9 @@ export const DEFAULT_SHUTDOWN_GRACE = '30s';
 
 /** The one place dependencies are wired into activities. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const codec = codecConfigFromEnv(deps.env ?? process.env);
   const activities = createActivities({
+    maxPayloadBytes: codec.hardLimitBytes,
     agents: deps.agents,
     builtins: deps.builtins ?? BUILTIN_AGENTS,
     outDir: resolve(deps.outDir),
@@ -45,6 +52,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     activities,
+    dataConverter: deps.dataConverter ?? buildDataConverter(codec),
     shutdownGraceTime: deps.shutdownGraceMs ?? msToNumber(DEFAULT_SHUTDOWN_GRACE),
     ...(deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource()),
   });
@@ -57,6 +65,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
 async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
+  // With a codec key, error messages are encrypted in history: keep them out of the log too.
+  if (codecConfigFromEnv().keys.length > 0) Runtime.install({ logger: new RedactingLogger(new DefaultLogger('INFO')) });
   const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
   const target = targetFromEnv();
   await prepareNamespace(target);
@@ -107,7 +117,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(
-        err instanceof AgentsFileError || err instanceof WorkerConfigError
+        err instanceof AgentsFileError || err instanceof WorkerConfigError || err instanceof CodecConfigError
           ? 2
           : err instanceof ServerUnreachableError
             ? 3

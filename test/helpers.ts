@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import type { BuiltinAgents } from '../src/agents/builtin/index.js';
 import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
+import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { createWorker } from '../src/worker.js';
 
 let runtimeInstalled = false;
@@ -28,7 +29,7 @@ export function unique(prefix: string): string {
 export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   return {
-    client: new Client({ connection, namespace: inject('temporalNamespace') }),
+    client: new Client({ connection, namespace: inject('temporalNamespace'), dataConverter: dataConverterFromEnv() }),
     close: () => connection.close(),
   };
 }

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { CodecConfigError } from '../temporal/codec-config-error.js';
 import { ServerUnreachableError } from '../temporal/unreachable.js';
+import { registerCodecServerCommand } from './codec-server.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
 import { registerInspectCommands } from './register-inspect.js';
@@ -19,6 +21,7 @@ export function program(): Command {
   registerChainCommands(cmd);
   registerInspectCommands(cmd);
   registerOpsCommands(cmd);
+  registerCodecServerCommand(cmd);
   return cmd;
 }
 
@@ -34,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? ExitCode.Ok
         : ExitCode.Usage;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CodecConfigError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.Usage;
     }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAILURE_CONVERTER_PATH } from './data-converter.js';
 
 /** This file's extension: `.ts` when run from source (tsx, vitest), `.js` when run from `dist/`. */
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -28,6 +29,7 @@ export async function writeWorkflowBundle(out: string = WORKFLOW_BUNDLE_PATH): P
   const noop = (): void => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
   });
   await writeFile(out, code);
