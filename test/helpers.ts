@@ -26,10 +26,17 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+/** A client with the project's data converter, built from `env` like the CLI's (codec keys, payload store). */
+export async function testClient(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   return {
-    client: new Client({ connection, namespace: inject('temporalNamespace'), dataConverter: dataConverterFromEnv() }),
+    client: new Client({
+      connection,
+      namespace: inject('temporalNamespace'),
+      dataConverter: dataConverterFromEnv(env),
+    }),
     close: () => connection.close(),
   };
 }
