@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
   // With a codec key, error messages are encrypted in history: keep them out of the log too.
-  if (codecConfigFromEnv().keys.length > 0) Runtime.install({ logger: new RedactingLogger(new DefaultLogger('INFO')) });
+  const codec = codecConfigFromEnv();
+  if (codec.keys.length > 0) Runtime.install({ logger: new RedactingLogger(new DefaultLogger('INFO')) });
   const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
   const target = targetFromEnv();
   await prepareNamespace(target);
@@ -83,6 +84,13 @@ async function main(): Promise<void> {
     });
     console.log(
       `worker: task queue ${taskQueue} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
+    );
+    const encryption =
+      codec.keys[0] !== undefined
+        ? `encrypted with key ${codec.keys[0].id} (${codec.keys.length} decrypt)`
+        : 'not encrypted (no STREAM_COLLAB_CODEC_KEYS)';
+    console.log(
+      `worker: payloads ${encryption}; above ${codec.refThresholdBytes} bytes by reference in ${codec.payloadDir}`,
     );
     // Worker.run() shuts down on SIGINT/SIGTERM: it stops polling, running activities get the grace period to
     // finish (then they are cancelled and retried elsewhere), and it returns.
