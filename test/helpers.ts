@@ -15,7 +15,7 @@ import { createWorker } from '../src/worker.js';
 let runtimeInstalled = false;
 
 /** Keeps the SDK's logs out of test output: failures under test are expected, and asserted on. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });

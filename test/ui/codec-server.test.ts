@@ -16,7 +16,7 @@ import { dataConverterFromEnv } from '../../src/temporal/data-converter.js';
 import { PROJECT_CLI } from '../../src/temporal/install-cli.js';
 import { createWorker } from '../../src/worker.js';
 import { startProcess, waitForOutput, type Running } from '../faults/processes.js';
-import { agentsYaml, unique } from '../helpers.js';
+import { agentsYaml, quietRuntime, startWorker, testClient, unique } from '../helpers.js';
 import { launchChromium } from './browser.js';
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'ui');
@@ -49,6 +49,7 @@ function freePort(): Promise<number> {
  * with a codec key, and one chain whose input carries a marker.
  */
 beforeAll(async () => {
+  quietRuntime();
   dir = await mkdtemp(join(tmpdir(), 'stream-collab-ui-codec-'));
   await mkdir(SHOTS, { recursive: true });
   const uiPort = await freePort();
@@ -152,5 +153,43 @@ describe('the Temporal Web UI with the codec server', () => {
     await page.screenshot({ path: join(SHOTS, 'codec-ciphertext.png'), fullPage: true });
     await context.close();
     expect(seen).toBe(false);
+  });
+});
+
+describe('the Temporal Web UI without a key', () => {
+  it('still shows a failure message: encoded failure attributes are plain JSON it reads', async () => {
+    const plain: NodeJS.ProcessEnv = {
+      ...process.env,
+      STREAM_COLLAB_CODEC_KEYS: '',
+      STREAM_COLLAB_CODEC_KEY_FILE: '',
+      STREAM_COLLAB_PAYLOAD_DIR: join(dir, 'payloads-plain'),
+    };
+    const script = join(import.meta.dirname, '..', 'agents', 'command-agent.mjs');
+    const rejecting = await startWorker({
+      agents: agentsYaml({ builder: `transport: command\ncommand: [node, ${JSON.stringify(script)}, reject]` }),
+      env: plain,
+    });
+    const { client, close } = await testClient(plain);
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    try {
+      const started = await startChain(
+        client,
+        'schema-to-pipeline',
+        { source_tables: ['orders'], target_model: 'fct_ui_plain' },
+        { id: unique('ui-plain'), taskQueue: rejecting.taskQueue },
+      );
+      expect((await waitChain(started.handle)).status).toBe('FAILED');
+      const page = await context.newPage();
+      await page.goto(
+        `${inject('temporalUiUrl')}/namespaces/default/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`,
+      );
+      const seen = await shows(page, 'I cannot build connectors for these requirements', 30_000);
+      await page.screenshot({ path: join(SHOTS, 'codec-none-failure.png'), fullPage: true });
+      expect(seen).toBe(true);
+    } finally {
+      await context.close();
+      await close();
+      await rejecting.stop();
+    }
   });
 });
