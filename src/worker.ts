@@ -54,7 +54,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities,
     dataConverter: deps.dataConverter ?? buildDataConverter(codec),
     shutdownGraceTime: deps.shutdownGraceMs ?? msToNumber(DEFAULT_SHUTDOWN_GRACE),
-    ...(deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource()),
+    ...(deps.workflowBundle !== undefined
+      ? { workflowBundle: deps.workflowBundle }
+      : workflowSource(codec.keys.length > 0)),
   });
 }
 

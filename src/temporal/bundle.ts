@@ -16,20 +16,37 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${EXT}`, 
  */
 export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
-/** How a worker gets its workflows: the prebuilt bundle if there is one, else bundled from source at start. */
-export function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  return EXT === '.js' && existsSync(WORKFLOW_BUNDLE_PATH)
-    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+/**
+ * The same workflows with the failure converter that moves messages into encoded attributes: what a worker with
+ * a codec key loads. The sandbox cannot read the environment, so the choice is made by picking the bundle.
+ */
+export const ENCRYPTED_WORKFLOW_BUNDLE_PATH = fileURLToPath(
+  new URL('../workflow-bundle-encrypted.js', import.meta.url),
+);
+
+/**
+ * How a worker gets its workflows: the prebuilt bundle if there is one, else bundled from source at start (the
+ * SDK then bundles the data converter's `failureConverterPath` in).
+ */
+export function workflowSource(
+  encrypted: boolean,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = encrypted ? ENCRYPTED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+  return EXT === '.js' && existsSync(bundle)
+    ? { workflowBundle: { codePath: bundle } }
     : { workflowsPath: WORKFLOWS_PATH };
 }
 
 /** Bundles the workflows (from wherever this module runs) and writes the bundle to `out`. */
-export async function writeWorkflowBundle(out: string = WORKFLOW_BUNDLE_PATH): Promise<string> {
+export async function writeWorkflowBundle(
+  out: string = WORKFLOW_BUNDLE_PATH,
+  options: { encodeFailures?: boolean } = {},
+): Promise<string> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const noop = (): void => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...(options.encodeFailures === true ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
     logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
   });
   await writeFile(out, code);
@@ -39,5 +56,6 @@ export async function writeWorkflowBundle(out: string = WORKFLOW_BUNDLE_PATH): P
 // `node dist/temporal/bundle.js`: the build's last step.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = await writeWorkflowBundle();
-  console.log(`workflow bundle: ${out}`);
+  const encrypted = await writeWorkflowBundle(ENCRYPTED_WORKFLOW_BUNDLE_PATH, { encodeFailures: true });
+  console.log(`workflow bundles: ${out}, ${encrypted}`);
 }

@@ -83,7 +83,12 @@ export function payloadCodecs(config: CodecConfig): PayloadCodec[] {
  * server). Runs already in flight keep working when a key is added: unencrypted payloads decode as before.
  */
 export function buildDataConverter(config: CodecConfig): DataConverter {
-  return { payloadCodecs: payloadCodecs(config), failureConverterPath: FAILURE_CONVERTER_PATH };
+  return {
+    payloadCodecs: payloadCodecs(config),
+    // With a key, failure messages go into the encoded attributes, which the codec encrypts; without one they
+    // stay plain, where the Web UI's event list shows them.
+    ...(config.keys.length > 0 ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+  };
 }
 
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {

@@ -157,7 +157,7 @@ describe('the Temporal Web UI with the codec server', () => {
 });
 
 describe('the Temporal Web UI without a key', () => {
-  it('still shows a failure message: encoded failure attributes are plain JSON it reads', async () => {
+  it('shows failure messages as before: they are encoded only with a key', async () => {
     const plain: NodeJS.ProcessEnv = {
       ...process.env,
       STREAM_COLLAB_CODEC_KEYS: '',
@@ -186,6 +186,7 @@ describe('the Temporal Web UI without a key', () => {
       const seen = await shows(page, 'I cannot build connectors for these requirements', 30_000);
       await page.screenshot({ path: join(SHOTS, 'codec-none-failure.png'), fullPage: true });
       expect(seen).toBe(true);
+      expect(await shows(page, 'Encoded failure', 1000)).toBe(false);
     } finally {
       await context.close();
       await close();
