@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from './errors.js';
 
 export interface CodecServerCommandOptions {
@@ -9,6 +9,8 @@ export interface CodecServerCommandOptions {
 }
 
 const MIN_TOKEN_LENGTH = 16;
+/** The dev server's Web UI. */
+const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 
 /**
  * `codec-server`: decrypts payloads for an authorized reader of the Web UI (Settings → Codec Server, or the dev
@@ -21,11 +23,10 @@ export function registerCodecServerCommand(cmd: Command): void {
     .description('serve the Temporal /encode and /decode codec protocol so the Web UI shows decrypted payloads')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', '8888')
-    .option(
-      '--ui-origin <origin>',
-      'a Web UI origin allowed by CORS (repeatable)',
-      (value: string, previous: readonly string[]) => [...previous, value],
-      [],
+    .addOption(
+      new Option('--ui-origin <origin>', 'a Web UI origin allowed by CORS (repeatable)')
+        .argParser((value: string, previous: readonly string[]) => [...previous, value])
+        .default([], DEFAULT_UI_ORIGIN),
     )
     .option(
       '--token-env <name>',
@@ -41,7 +42,7 @@ async function codecServerCommand(opts: CodecServerCommandOptions): Promise<numb
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port: expected 0-65535, got "${opts.port}"`);
-  const origins = opts.uiOrigin.length > 0 ? opts.uiOrigin : ['http://localhost:8233'];
+  const origins = opts.uiOrigin.length > 0 ? opts.uiOrigin : [DEFAULT_UI_ORIGIN];
   for (const origin of origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin))
       throw new UsageError(`--ui-origin: expected scheme://host[:port] with no path, got "${origin}"`);
