@@ -13,7 +13,7 @@ export const FailureType = {
   AgentTimeout: 'AgentTimeout',
   /** The agent's reply breaks the reply contract. Retried only if its binding says `retry_invalid_output`. */
   InvalidAgentOutput: 'InvalidAgentOutput',
-  /** A handoff payload (the agent's reply or the input) is above the hard limit (STREAM_COLLAB_PAYLOAD_HARD_LIMIT). Never retried. */
+  /** An agent's reply is above the hard limit (STREAM_COLLAB_PAYLOAD_HARD_LIMIT), checked before it is returned. Never retried. */
   PayloadTooLarge: 'PayloadTooLarge',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
