@@ -48,7 +48,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/flows.ts', 'src/names.ts', 'src/errors.ts'],
+    files: [
+      'src/workflows/**/*.ts',
+      'src/flows.ts',
+      'src/names.ts',
+      'src/errors.ts',
+      'src/temporal/failure-converter.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const server = await resolveServer({ log: (line) => console.log(`[server] ${line}`) });
     cleanups.push(() => server.stop());
     const [oursBundle, baselineBundle] = await Promise.all([
-      bundleWorkflowCode({ ...bundleOptions(options.tracing), logger: quietLogger }),
+      bundleWorkflowCode({ ...bundleOptions({ traced: options.tracing, encrypted: false }), logger: quietLogger }),
       bundleWorkflowCode({ workflowsPath: BASELINE_WORKFLOWS_PATH, logger: quietLogger }),
     ]);
     const { client, close } = await connectClient(server.target);

@@ -15,4 +15,6 @@ try {
   );
   process.exit(70);
 }
-process.exit(await cli.main(process.argv.slice(2)));
+const code = await cli.main(process.argv.slice(2));
+// process.exit drops what a pipe has not taken yet (a `handoffs` of a multi-MB payload): exit once both are flushed.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -13,6 +13,8 @@ import { connectWorker } from './temporal/worker-connection.js';
 import { resolveServer } from './temporal/devserver.js';
 import { uiLink } from './temporal/ui.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { codecConfigFromEnv } from './temporal/data-converter.js';
+import { RedactingLogger } from './temporal/redacting-logger.js';
 import { createWorker } from './worker.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -31,7 +33,9 @@ async function demo(): Promise<number> {
   });
   const outDir = resolve(values.out);
   // The demo prints its own story; the SDK speaks up only for warnings.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // With a codec key, failure messages are encrypted in history; the log keeps them out too (as the worker's).
+  const logger = new DefaultLogger('WARN');
+  Runtime.install({ logger: codecConfigFromEnv().keys.length > 0 ? new RedactingLogger(logger) : logger });
   const agents = await AgentRegistry.fromFile(values.agents);
   const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
   const connection = await connectWorker(server.target);

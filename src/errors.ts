@@ -32,8 +32,10 @@ export const FailureType = {
    */
   AttemptLost: 'AttemptLost',
   /**
-   * Temporal's own type ([TMPRL1103], set by the SDK): a payload above the server's size limit. Retrying sends
-   * the same payload again, so it is never retried.
+   * A payload too large to carry: an agent's reply above STREAM_COLLAB_PAYLOAD_HARD_LIMIT (checked by the
+   * activity before it returns; below it, large payloads travel by reference), or Temporal's own type of the
+   * same name ([TMPRL1103], set by the SDK) for a payload above the server's limit. Retrying sends the same
+   * payload again, so it is never retried.
    */
   PayloadsTooLarge: 'PayloadsTooLarge',
 } as const;

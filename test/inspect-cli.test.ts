@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { progressReport } from '../src/cli/backfill.js';
 import { readFlowInput } from '../src/cli/input.js';
+import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { loadChain } from '../src/cli/load-chain.js';
 import { FLOWS } from '../src/flows.js';
 import { StreamBackfill } from '../src/search-attributes.js';
@@ -448,7 +449,11 @@ describe('export', () => {
       expect(history.events).toHaveLength(events.length);
       expect(r.stdout).toContain(`wrote ${file}: ${events.length} events of ${id}`);
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id),
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverterFromEnv() },
+          history,
+          id,
+        ),
       ).resolves.toBeUndefined();
     }
   });

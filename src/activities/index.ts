@@ -14,6 +14,7 @@ import { checkContract, type ContractIssue } from '../contracts/index.js';
 import { attemptFailure, carriedFailures, FailureType, KEPT_ATTEMPT_FAILURES, type AttemptFailure } from '../errors.js';
 import type { AgentName, ContractName, FlowName, Party } from '../flows.js';
 import { field } from '../field.js';
+import { checkPayloadSize } from './payload-size.js';
 
 export interface ActivityDeps {
   readonly agents: AgentRegistry;
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   /** Artifacts go under `<outDir>/<chain>/<step>-<agent>/`; the built-in warehouse defaults to `<outDir>/warehouse.duckdb`. */
   readonly outDir: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Payloads above this many bytes fail the handoff with `PayloadsTooLarge` (no limit if unset). */
+  readonly maxPayloadBytes?: number;
 }
 
 /** One handoff as the workflow asks for it. */
@@ -192,6 +195,7 @@ export function createActivities(deps: ActivityDeps) {
           attempt,
         });
         const { artifacts, reply } = splitArtifacts(raw);
+        checkPayloadSize(`${req.to}'s reply`, reply, deps.maxPayloadBytes);
         const checked = checkContract(req.replyContract, reply);
         if (!checked.ok) {
           throw contractError(

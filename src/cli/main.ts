@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { startDevServerHint } from '../temporal/install-cli.js';
+import { CodecConfigError } from '../temporal/codec-config-error.js';
 import { ServerUnreachableError } from '../temporal/unreachable.js';
+import { registerCodecServerCommand } from './codec-server.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
 import { registerInspectCommands } from './register-inspect.js';
@@ -25,6 +27,7 @@ export function program(): Command {
   registerChainCommands(cmd);
   registerInspectCommands(cmd);
   registerOpsCommands(cmd);
+  registerCodecServerCommand(cmd);
   return cmd;
 }
 
@@ -40,7 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? ExitCode.Ok
         : ExitCode.Usage;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CodecConfigError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.Usage;
     }

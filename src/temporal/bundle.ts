@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAILURE_CONVERTER_PATH } from './data-converter.js';
 
 /** This file's extension: `.ts` when run from source (tsx, vitest), `.js` when run from `dist/`. */
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -11,55 +12,80 @@ const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${EXT}`, import.meta.url));
 
 /**
- * The workflow bundle `npm run build` writes once, so a worker started from `dist/` loads it instead of
- * bundling at every start (Temporal's `production` sample). Absent when running from source.
+ * What a worker's workflow sandbox needs besides the workflows, which the sandbox cannot choose at run time (it
+ * reads no environment), so each combination is a bundle of its own:
+ * - `traced`: OpenTelemetry's workflow interceptors, which open a span for the chain and each activity it
+ *   schedules. They cost every activation CPU and memory, which a worker without tracing should not pay. They add
+ *   headers to commands, never commands, so a chain can move between traced and untraced workers.
+ * - `encrypted`: the failure converter that moves failure messages into encoded attributes, so a codec key
+ *   encrypts them too. Without a key they stay plain, where the Web UI's event list shows them.
  */
-export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+export interface BundleVariant {
+  readonly traced: boolean;
+  readonly encrypted: boolean;
+}
 
-/** The same workflows with the tracing interceptors compiled in, loaded by a worker that exports traces. */
-export const TRACED_WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle-traced.js', import.meta.url));
+const VARIANTS: readonly BundleVariant[] = [
+  { traced: false, encrypted: false },
+  { traced: true, encrypted: false },
+  { traced: false, encrypted: true },
+  { traced: true, encrypted: true },
+];
 
 /**
- * Workflow interceptor modules of the traced bundle: OpenTelemetry's, which open a span for the chain and for each
- * activity it schedules, pass it on in the activity's headers and hand finished spans to the worker's `exporter`
- * sink (telemetry.ts). They live in a bundle of their own because they cost every workflow activation CPU and
- * memory, which a worker without tracing should not pay. They add headers to commands, never commands, so a chain
- * can move between traced and untraced workers.
+ * The bundle `npm run build` writes once per variant, so a worker started from `dist/` loads it instead of
+ * bundling at every start (Temporal's `production` sample): `workflow-bundle[-traced][-encrypted].js`.
  */
+export function bundlePath(variant: BundleVariant): string {
+  const name = `workflow-bundle${variant.traced ? '-traced' : ''}${variant.encrypted ? '-encrypted' : ''}.js`;
+  return fileURLToPath(new URL(`../${name}`, import.meta.url));
+}
+
+/** The plain bundle (no tracing, no key). */
+export const WORKFLOW_BUNDLE_PATH = bundlePath({ traced: false, encrypted: false });
+
+/** OpenTelemetry's workflow interceptor modules (see {@link BundleVariant}). */
 export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
   createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
 ];
 
-/** What `bundleWorkflowCode` is given for the plain or the traced bundle. */
-export function bundleOptions(traced: boolean): { workflowsPath: string; workflowInterceptorModules: string[] } {
-  return { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: traced ? [...WORKFLOW_INTERCEPTOR_MODULES] : [] };
+/** What `bundleWorkflowCode` is given for a variant. */
+export function bundleOptions(variant: BundleVariant): {
+  workflowsPath: string;
+  workflowInterceptorModules: string[];
+  failureConverterPath?: string;
+} {
+  return {
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: variant.traced ? [...WORKFLOW_INTERCEPTOR_MODULES] : [],
+    ...(variant.encrypted ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+  };
 }
 
 /**
- * How a worker gets its workflows: the prebuilt bundle (traced or not) if there is one, else bundled from source
- * at start, in which case the worker adds the tracing interceptor modules itself (telemetry.ts).
+ * How a worker gets its workflows: the variant's prebuilt bundle if there is one, else bundled from source at
+ * start (then the worker adds the interceptor modules itself, telemetry.ts, and the SDK bundles the data
+ * converter's `failureConverterPath` in).
  */
-export function workflowSource(traced = false): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const bundle = traced ? TRACED_WORKFLOW_BUNDLE_PATH : WORKFLOW_BUNDLE_PATH;
+export function workflowSource(
+  variant: BundleVariant,
+): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = bundlePath(variant);
   return EXT === '.js' && existsSync(bundle)
     ? { workflowBundle: { codePath: bundle } }
     : { workflowsPath: WORKFLOWS_PATH };
 }
 
-/** Bundles the workflows (from wherever this module runs), plain and traced, and writes both bundles. */
+/** Bundles the workflows (from wherever this module runs) in every variant and writes the bundles. */
 export async function writeWorkflowBundles(): Promise<string[]> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const noop = (): void => undefined;
   const logger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
   const written: string[] = [];
-  const variants: readonly (readonly [string, boolean])[] = [
-    [WORKFLOW_BUNDLE_PATH, false],
-    [TRACED_WORKFLOW_BUNDLE_PATH, true],
-  ];
-  for (const [out, traced] of variants) {
-    const { code } = await bundleWorkflowCode({ ...bundleOptions(traced), logger });
-    await writeFile(out, code);
-    written.push(out);
+  for (const variant of VARIANTS) {
+    const { code } = await bundleWorkflowCode({ ...bundleOptions(variant), logger });
+    await writeFile(bundlePath(variant), code);
+    written.push(bundlePath(variant));
   }
   return written;
 }

@@ -41,15 +41,23 @@ export function metricsAddressFromEnv(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /**
- * Installs the process's Temporal runtime with a Prometheus endpoint when STREAM_COLLAB_METRICS asks for one.
- * The runtime is process-global and must be installed before the first connection; without metrics the SDK's
- * default runtime is left to install itself. Returns the bind address, if any.
+ * Installs the process's Temporal runtime, once, with what the environment asks for: a Prometheus endpoint when
+ * STREAM_COLLAB_METRICS is set, and a log that keeps failure messages out (`redact`, when a codec key encrypts
+ * them in history; see redacting-logger.ts). The runtime is process-global and must be installed before the first
+ * connection; with neither, the SDK's default runtime is left to install itself. Returns the metrics address.
  */
-export async function installRuntime(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function installRuntime(
+  env: NodeJS.ProcessEnv = process.env,
+  redact = false,
+): Promise<string | undefined> {
   const bindAddress = metricsAddressFromEnv(env);
-  if (bindAddress === undefined) return undefined;
-  const { Runtime } = await import('@temporalio/worker');
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  if (bindAddress === undefined && !redact) return undefined;
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+  const { RedactingLogger } = await import('./redacting-logger.js');
+  Runtime.install({
+    ...(redact ? { logger: new RedactingLogger(new DefaultLogger('INFO')) } : {}),
+    ...(bindAddress !== undefined ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
+  });
   return bindAddress;
 }
 

@@ -216,19 +216,3 @@ describe('retry_invalid_output holds for every kind of invalid output', () => {
     expect(failed.outcome.state?.handoffs[1]).toMatchObject({ status: 'failed', attempts: 1 });
   });
 });
-
-describe("Temporal's own size limit", () => {
-  it('a reply above the payload limit (PayloadsTooLarge) is not retried', async () => {
-    const big = 'x'.repeat(3 * 1024 * 1024);
-    const agent = await startHttpAgent((req, _n, res) => replyJson(res, 200, { ...builderReply(req), padding: big }));
-    try {
-      const { outcome } = await runPatternA(`transport: http\nurl: ${agent.url}\nretry: { initial_interval: 50ms }`);
-      expect(outcome.status).toBe('FAILED');
-      expect(outcome.failure?.type).toBe('PayloadsTooLarge');
-      expect(agent.requests).toHaveLength(1);
-      expect(outcome.state?.handoffs[1]).toMatchObject({ status: 'failed', attempts: 1 });
-    } finally {
-      await agent.close();
-    }
-  });
-});
