@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WorkflowFailedError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { startDevServerHint } from '../temporal/install-cli.js';
 import { CodecConfigError } from '../temporal/codec-config-error.js';
@@ -53,8 +52,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
       return ExitCode.Unreachable;
     }
-    if (err instanceof WorkflowFailedError) {
-      process.stderr.write(`error: ${err.cause?.message ?? err.message}\n`);
+    // By name, not instanceof: importing the SDK here would load it for `--help` too.
+    if (err instanceof Error && err.name === 'WorkflowFailedError') {
+      process.stderr.write(`error: ${err.cause instanceof Error ? err.cause.message : err.message}\n`);
       return ExitCode.WorkflowFailed;
     }
     process.stderr.write(crashReport(err, debugging(argv)));

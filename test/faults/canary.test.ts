@@ -143,7 +143,8 @@ describe('a canary in an input field, an agent reply and an agent error', () => 
     expect(occurrences(run.handoffsStdout, run.canaries.input)).toBeGreaterThan(0);
     expect(occurrences(run.handoffsStdout, run.canaries.reply)).toBeGreaterThan(0);
     expect(run.runStdout[1]).toContain('failed: AgentRejected: handoff 2 (stream → builder) failed: builder rejected');
-    expect(occurrences(run.runStdout[1] ?? '', run.canaries.error)).toBe(1);
+    // Once in the chain's failure and once in the failed attempt it records (the 503 before the 422).
+    expect(occurrences(run.runStdout[1] ?? '', run.canaries.error)).toBe(2);
   });
 
   it('is found by the same scan without a key (so the scan can fail)', async () => {
