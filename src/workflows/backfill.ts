@@ -10,6 +10,7 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -103,6 +104,13 @@ const STATUS_BATCH = 200;
 const CHAINS_PER_RUN = 800;
 const HISTORY_EVENTS_PER_RUN = 8000;
 
+/**
+ * Since this patch a chain is started with the reuse policy of the backfill's mode, so the server decides at
+ * start whether a partition may run, atomically across backfills, schedules and hand runs; a refused start is
+ * looked up once to say why. Backfills started before it start with ALLOW_DUPLICATE and never look up.
+ */
+const ATOMIC_START_PATCH = 'backfill-atomic-start';
+
 const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
 
 /**
@@ -131,6 +139,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     maxHistoryLength: 0,
   };
   carry.runs += 1;
+  const atomicStart = patched(ATOMIC_START_PATCH);
   const running = new Set<string>();
   let state: BackfillProgress['state'] = 'running';
   const idOf = (partition: string): string => chainWorkflowId(input.flow, input.subject, input.digest, partition);
@@ -211,16 +220,20 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
         workflowId: idOf(partition),
         args: [chainInput],
         taskQueue: info.taskQueue,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        workflowIdReusePolicy: atomicStart ? reusePolicy(input.mode) : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         typedSearchAttributes: chainSearchAttributes(input.flow, { partition, backfill: info.workflowId }),
         staticSummary: `${input.flow} · ${partition} · backfill ${info.workflowId}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        carry.skipped[partition] = 'already running (started elsewhere)';
-      else carry.failed[partition] = failureMessage(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) carry.failed[partition] = failureMessage(err);
+      else if (!atomicStart) carry.skipped[partition] = ALREADY_RUNNING;
+      else {
+        // Another backfill, a schedule or a hand run got there first: see what its run is doing now.
+        const [status = 'NOT_FOUND'] = await chainStatuses([idOf(partition)]);
+        carry.skipped[partition] = refusedReason(status);
+      }
     } finally {
       running.delete(partition);
       showDetails();
@@ -272,9 +285,27 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   return progress();
 }
 
+const ALREADY_RUNNING = 'already running (started elsewhere)';
+
+/**
+ * The workflow-id reuse policy a partition's chain starts with. `missing` and `failed` let the server refuse a
+ * start while the id's last run is running or completed, so two deciders never both run a partition; `all`
+ * re-runs completed ones (a running one is still refused).
+ */
+function reusePolicy(mode: BackfillMode): WorkflowIdReusePolicy {
+  return mode === 'all' ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY;
+}
+
+/** Why the server refused to start a partition's chain, from that chain's status just after. */
+function refusedReason(status: string): string {
+  if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
+  if (status === 'RUNNING') return ALREADY_RUNNING;
+  return `started elsewhere, which ended ${status.toLowerCase().replace(/_/g, ' ')}`;
+}
+
 /** Why a partition is not run in this mode, given its chain's current status; undefined to run it. */
 export function skipReason(mode: BackfillMode, status: string): string | undefined {
-  if (status === 'RUNNING') return 'already running (started elsewhere)';
+  if (status === 'RUNNING') return ALREADY_RUNNING;
   if (mode === 'all') return undefined;
   if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
   if (mode === 'failed' && status === 'NOT_FOUND') return 'never ran (mode failed)';

@@ -1,0 +1,106 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backfillProgress, startBackfill, type StartBackfillOptions } from '../../src/temporal/backfills.js';
+import { pauseSignal, resumeSignal, type BackfillProgress } from '../../src/workflows/backfill.js';
+import { eventually, startWorker, testClient, unique, waitFor, type TestWorker } from '../helpers.js';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+let worker: TestWorker;
+beforeAll(async () => {
+  ({ client, close: closeClient } = await testClient());
+  worker = await startWorker();
+});
+afterAll(async () => {
+  await worker.stop();
+  await closeClient();
+});
+
+/** 30 days: the range of the fault run that found 9 partitions run twice. */
+const RANGE = { from: '2026-10-01', to: '2026-10-30', grain: 'day' as const };
+const PARTITIONS = 30;
+
+function options(model: string, maxConcurrent: number): StartBackfillOptions {
+  return {
+    flow: 'schema-to-pipeline',
+    payload: { source_tables: ['orders'], target_model: model },
+    partitions: { range: RANGE },
+    mode: 'missing',
+    maxConcurrent,
+    taskQueue: worker.taskQueue,
+  };
+}
+
+async function finished(id: string): Promise<BackfillProgress> {
+  await client.workflow.getHandle(id).result();
+  return (await backfillProgress(client, id)).progress;
+}
+
+/**
+ * Every run of every chain of this model, counted per workflow id from visibility (each run is one
+ * execution, whether it completed, failed or still runs), once all of them have closed.
+ */
+async function runsPerChain(model: string): Promise<Map<string, number>> {
+  const query = `WorkflowType = "schemaToPipeline" AND WorkflowId STARTS_WITH "schema-to-pipeline/${model}/"`;
+  const list = async (): Promise<{ runs: Map<string, number>; open: number }> => {
+    const runs = new Map<string, number>();
+    let open = 0;
+    for await (const wf of client.workflow.list({ query })) {
+      runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
+      if (wf.status.name === 'RUNNING') open += 1;
+    }
+    return { runs, open };
+  };
+  const { runs } = await eventually(list, (r) => r.open === 0 && r.runs.size >= PARTITIONS, 20_000, 250);
+  return runs;
+}
+
+describe('two backfills of one range under two ids, mode missing', () => {
+  it('run concurrently: every partition chain runs exactly once', async () => {
+    const model = unique('fct_conc').replace('-', '_');
+    const [a, b] = await Promise.all([
+      startBackfill(client, { ...options(model, 8), id: unique('backfill-a') }),
+      startBackfill(client, { ...options(model, 8), id: unique('backfill-b') }),
+    ]);
+    const [pa, pb] = await Promise.all([finished(a.workflowId), finished(b.workflowId)]);
+
+    const runs = await runsPerChain(model);
+    expect(runs.size).toBe(PARTITIONS);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+    // Between them the two backfills ran each partition once; the other skipped it.
+    expect(pa.counts.succeeded + pb.counts.succeeded).toBe(PARTITIONS);
+    expect(pa.counts.failed + pb.counts.failed).toBe(0);
+    expect(pa.counts.skipped + pb.counts.skipped).toBe(PARTITIONS);
+    const why = new Set(
+      [...pa.partitions, ...pb.partitions].flatMap((p) => (p.detail === undefined ? [] : [p.detail])),
+    );
+    expect([...why].filter((d) => d !== 'succeeded earlier' && d !== 'already running (started elsewhere)')).toEqual(
+      [],
+    );
+  });
+
+  it('the second decides after the first has run everything: it starts nothing and says why', async () => {
+    const model = unique('fct_late').replace('-', '_');
+    // B reads the chain statuses (none has run yet) and is held by a pause before it starts any chain.
+    const b = await startBackfill(client, { ...options(model, 8), id: unique('backfill-b') });
+    await b.handle.signal(pauseSignal);
+    await waitFor('backfill B to read the statuses of its partitions', async () => {
+      const { events } = await b.handle.fetchHistory();
+      return (events ?? []).some((e) => e.activityTaskCompletedEventAttributes != null);
+    });
+    // A runs the whole range meanwhile.
+    const a = await startBackfill(client, { ...options(model, 8), id: unique('backfill-a') });
+    const pa = await finished(a.workflowId);
+    expect(pa.counts).toEqual({ pending: 0, running: 0, succeeded: PARTITIONS, failed: 0, skipped: 0 });
+
+    await b.handle.signal(resumeSignal);
+    const pb = await finished(b.workflowId);
+    expect(pb.counts).toEqual({ pending: 0, running: 0, succeeded: 0, failed: 0, skipped: PARTITIONS });
+    expect(new Set(pb.partitions.map((p) => p.detail))).toEqual(new Set(['succeeded earlier']));
+    expect(pb.complete).toBe(PARTITIONS);
+
+    const runs = await runsPerChain(model);
+    expect(runs.size).toBe(PARTITIONS);
+    expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+  });
+});
