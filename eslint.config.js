@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/flows.ts', 'src/names.ts', 'src/errors.ts'],
+    files: ['src/workflows/**/*.ts', 'src/identity/**/*.ts', 'src/flows.ts', 'src/field.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

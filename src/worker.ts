@@ -6,7 +6,7 @@ import { createActivities } from './activities/index.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
 import { AgentsFileError, loadAgentsFile } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
-import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names.js';
+import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './identity/index.js';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection.js';
 import { prepareNamespace } from './temporal/search-attributes.js';
 import { connectWorker } from './temporal/worker-connection.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionOf } from '../src/partitions.js';
+import { partitionOf } from '../src/identity/index.js';
 import { isChainState } from '../src/temporal/chains.js';
 import { cli } from './cli-process.js';
 import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers.js';

@@ -2,7 +2,6 @@ import type { Client } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import type { FlowName } from '../flows.js';
-import { expandRange, GRAINS, isGrain, PartitionRangeError } from '../partitions.js';
 import {
   backfillInput,
   backfillProgress,
@@ -12,7 +11,14 @@ import {
   type StartBackfillOptions,
 } from '../temporal/backfills.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
-import { defaultChainId } from '../temporal/ids.js';
+import {
+  defaultChainId,
+  expandRange,
+  GRAINS,
+  isGrain,
+  PartitionRangeError,
+  type PartitionSource,
+} from '../identity/index.js';
 import { lookupStatuses } from '../temporal/statuses.js';
 import {
   MAX_CONCURRENT,
@@ -21,7 +27,6 @@ import {
   skipReason,
   type BackfillMode,
   type BackfillProgress,
-  type PartitionSource,
 } from '../workflows/backfill.js';
 import { printJson, withClient } from './context.js';
 import { ExitCode, UsageError } from './errors.js';

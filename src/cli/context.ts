@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { DEFAULT_ADDRESS } from '../names.js';
+import { DEFAULT_ADDRESS } from '../identity/index.js';
 import { connectClient, targetFromEnv, type ServerTarget } from '../temporal/connection.js';
 
 /** Runs `fn` with a client on the server from the environment, closing the connection afterwards. */

@@ -3,7 +3,7 @@ import { loadAgentsFile } from '../agents/config.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { CONTRACTS } from '../contracts/index.js';
 import { FLOWS, type AgentName } from '../flows.js';
-import { DEFAULT_AGENTS_FILE } from '../names.js';
+import { DEFAULT_AGENTS_FILE } from '../identity/index.js';
 import { printJson } from './context.js';
 
 /** The top-level fields of a contract, `name` or `name?` for optional ones. */

@@ -1,7 +1,7 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names.js';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../identity/index.js';
 import { ServerUnreachableError } from './unreachable.js';
 
 export { ServerUnreachableError } from './unreachable.js';

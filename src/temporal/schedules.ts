@@ -5,11 +5,8 @@ import {
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { FLOWS, type FlowName } from '../flows.js';
-import { TASK_QUEUE } from '../names.js';
-import { chainSearchAttributes } from '../search-attributes.js';
-import type { Grain } from '../partitions.js';
+import { chainSearchAttributes, inputDigest, scheduleWorkflowId, TASK_QUEUE, type Grain } from '../identity/index.js';
 import type { ChainInput } from '../workflows/chain.js';
-import { inputDigest } from './ids.js';
 
 export const OVERLAP_POLICIES = [
   'skip',
@@ -72,7 +69,7 @@ export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknow
       type: 'startWorkflow',
       workflowType: flow.workflowType,
       // Temporal appends the scheduled time, so every run has its own business-key id.
-      workflowId: `schedule/${spec.id}`,
+      workflowId: scheduleWorkflowId(spec.id),
       taskQueue: spec.taskQueue ?? TASK_QUEUE,
       args: [input],
       // The partition is known only when a run starts; the chain adds it.

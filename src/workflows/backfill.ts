@@ -21,14 +21,17 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { FLOWS, type FlowName } from '../flows.js';
-import { chainWorkflowId } from '../names.js';
-import { expandRange, type Grain } from '../partitions.js';
-import { chainSearchAttributes, StreamBackfill, StreamFlow } from '../search-attributes.js';
+import {
+  chainWorkflowId,
+  expandRange,
+  type PartitionSource,
+  chainSearchAttributes,
+  StreamBackfill,
+  StreamFlow,
+} from '../identity/index.js';
 import type { ChainInput } from './chain.js';
 
 export type BackfillMode = 'missing' | 'failed' | 'all';
-export type PartitionSource =
-  { readonly range: { from: string; to: string; grain: Grain } } | { readonly list: readonly string[] };
 
 /** The hard cap on chains a backfill runs at once (Temporal allows 2,000 pending children; we stay far below). */
 export const MAX_CONCURRENT = 500;

@@ -14,11 +14,18 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities, ArtifactRef } from '../activities/index.js';
 import type { AgentPolicy } from '../agents/registry.js';
-import { FailureType, NON_RETRYABLE } from '../errors.js';
+import {
+  FailureType,
+  NON_RETRYABLE,
+  partitionForScheduledTime,
+  type Grain,
+  chainSearchAttributes,
+  StreamStep,
+  stepLabel,
+  TemporalScheduledStartTime,
+} from '../identity/index.js';
 import { field } from '../field.js';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
-import { partitionForScheduledTime, type Grain } from '../partitions.js';
-import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
