@@ -37,8 +37,9 @@ export interface ChainInput {
   /** Re-drive a recorded chain from one step on, reusing what came before. */
   readonly replay?: ReplayInput;
   /**
-   * Started by a schedule: with no `partition`, the chain covers the partition `lag` periods before its
-   * scheduled time (search attribute TemporalScheduledStartTime), e.g. the previous day for a 02:00 daily run.
+   * Started by a schedule created before the `scheduledChain` launcher (which passes `partition`): with no
+   * `partition`, the chain covers the partition `lag` periods before its scheduled time (search attribute
+   * TemporalScheduledStartTime). Kept for those schedules' runs; new schedules never set it.
    */
   readonly scheduled?: { readonly grain: Grain; readonly lag: number };
 }
