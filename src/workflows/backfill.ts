@@ -232,11 +232,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) carry.failed[partition] = failureMessage(err);
       else if (!atomicStart) carry.skipped[partition] = ALREADY_RUNNING;
-      else {
-        // Another backfill, a schedule or a hand run got there first: see what its run is doing now.
-        const [status = 'NOT_FOUND'] = await chainStatuses([idOf(partition)]);
-        carry.skipped[partition] = refusedReason(status);
-      }
+      // Another backfill, a schedule or a hand run got there first: see what its run is doing now.
+      else carry.skipped[partition] = await refusedReason(idOf(partition));
     } finally {
       running.delete(partition);
       showDetails();
@@ -300,7 +297,14 @@ function reusePolicy(mode: BackfillMode): WorkflowIdReusePolicy {
 }
 
 /** Why the server refused to start a partition's chain, from that chain's status just after. */
-function refusedReason(status: string): string {
+async function refusedReason(workflowId: string): Promise<string> {
+  let status: string;
+  try {
+    [status = 'NOT_FOUND'] = await chainStatuses([workflowId]);
+  } catch (err) {
+    // Never thrown on: this runs unawaited beside the window, and a cancelled backfill must still drain.
+    return `${ALREADY_RUNNING}; its status could not be read: ${failureMessage(err)}`;
+  }
   if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
   if (status === 'RUNNING') return ALREADY_RUNNING;
   return `started elsewhere, which ended ${status.toLowerCase().replace(/_/g, ' ')}`;
