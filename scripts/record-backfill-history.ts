@@ -1,0 +1,110 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { parseAgentsFile } from '../src/agents/config.js';
+import { AgentRegistry } from '../src/agents/registry.js';
+import { field } from '../src/field.js';
+import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
+import { startChain, waitChain } from '../src/temporal/chains.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { resolveServer } from '../src/temporal/devserver.js';
+import { connectWorker } from '../src/temporal/worker-connection.js';
+import { createWorker } from '../src/worker.js';
+import { pauseSignal, resumeSignal } from '../src/workflows/backfill.js';
+
+/**
+ * `npx tsx scripts/record-backfill-history.ts <name> [workflows path]`: records a backfill in which the server
+ * refuses one partition's start, to test/fixtures/backfill-histories/<name>.json (replayed by
+ * test/backfill-replay.test.ts). The backfill reads its statuses, is paused, a slow hand run of the middle
+ * partition starts, and the backfill resumes. Pass the workflows of an older checkout to record what runs in
+ * flight were started with; never overwrite a recorded file.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const [name, workflowsPath = join(ROOT, 'src', 'workflows', 'index.ts')] = process.argv.slice(2);
+if (name === undefined || !/^v\d+-[a-z-]+$/.test(name)) {
+  console.error('usage: npx tsx scripts/record-backfill-history.ts v<N>-<what> [path/to/workflows/index.ts]');
+  process.exit(2);
+}
+const PARTITIONS = ['date_key=2026-11-01', 'date_key=2026-11-02', 'date_key=2026-11-03'];
+const SLOW = PARTITIONS[1];
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const server = await resolveServer({ log: console.log });
+const { client, close } = await connectClient(server.target);
+const connection = await connectWorker(server.target);
+// A Builder that answers the middle partition after 3 s, so its hand run is still running when the backfill resumes.
+const http = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    const envelope: unknown = JSON.parse(body);
+    const list = field(field(envelope, 'payload'), 'connector_requirements');
+    const connectors = (Array.isArray(list) ? list : []).map((r: unknown) => {
+      const api = String(field(r, 'api'));
+      return {
+        name: `${api}_connector`,
+        api,
+        table: api,
+        method: String(field(r, 'method')),
+        extraction_sql: 'SELECT 1',
+      };
+    });
+    const answer = (): void => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ connectors }));
+    };
+    setTimeout(answer, field(envelope, 'partition') === SLOW ? 3000 : 0);
+  });
+});
+await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+const address = http.address();
+const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/handoff`;
+const agents = ['stream', 'schema', 'canvas', 'radar', 'scaffold'].map((a) => `  ${a}: { transport: builtin }\n`);
+const agentsFile = `agents:\n${agents.join('')}  builder: { transport: http, url: "${url}" }\n`;
+
+const taskQueue = `record-${name}`;
+const { code } = await bundleWorkflowCode({ workflowsPath });
+const worker = await createWorker({
+  connection,
+  namespace: server.target.namespace,
+  taskQueue,
+  agents: new AgentRegistry(parseAgentsFile(agentsFile, 'agents.yaml')),
+  outDir: join(ROOT, 'out', 'record-histories'),
+  workflowBundle: { code },
+});
+const payload = { source_tables: ['orders'], target_model: 'fct_refused' };
+try {
+  await worker.runUntil(async () => {
+    const { handle, workflowId } = await startBackfill(client, {
+      flow: 'schema-to-pipeline',
+      payload,
+      partitions: { list: PARTITIONS },
+      mode: 'missing',
+      maxConcurrent: 1,
+      id: `record/${name}/${Date.now()}`,
+      taskQueue,
+    });
+    await handle.signal(pauseSignal);
+    for (;;) {
+      const { events } = await handle.fetchHistory();
+      if ((events ?? []).some((e) => e.activityTaskCompletedEventAttributes != null)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const hand = await startChain(client, 'schema-to-pipeline', payload, { partition: SLOW, taskQueue });
+    await handle.signal(resumeSignal);
+    await handle.result();
+    const { progress } = await backfillProgress(client, workflowId);
+    console.log(progress.partitions.map((p) => `${p.partition}: ${p.status} ${p.detail ?? ''}`).join('\n'));
+    await waitChain(hand.handle);
+    const dir = join(ROOT, 'test', 'fixtures', 'backfill-histories');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+  });
+} finally {
+  http.close();
+  await connection.close();
+  await close();
+  await server.stop();
+}
