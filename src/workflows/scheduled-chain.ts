@@ -28,7 +28,8 @@ export interface ScheduledChainInput {
 
 /**
  * What became of one scheduled run: `ran` (the chain completed; a failed chain fails this workflow instead),
- * or why it did not start one — the partition's chain had `succeeded earlier` or was `already running`.
+ * or why it did not start one — the partition's chain had `succeeded earlier` or was `already running`. The
+ * chain's result stays in the chain's own history: this one carries only its id.
  */
 export interface ScheduledRun {
   readonly partition: string;
@@ -36,7 +37,6 @@ export interface ScheduledRun {
   readonly outcome: 'ran' | 'succeeded earlier' | 'already running' | 'started elsewhere';
   /** The chain's status when this run did not start it. */
   readonly chainStatus?: string;
-  readonly chain?: ChainResult;
 }
 
 const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
@@ -62,7 +62,7 @@ export async function scheduledChain(input: ScheduledChainInput): Promise<Schedu
   const chainInput: ChainInput = { payload: input.payload, partition };
   setCurrentDetails(`**${input.flow}** · ${partition} · chain \`${chainId}\``);
   try {
-    const chain = await executeChild<(started: ChainInput) => Promise<ChainResult>>(FLOWS[input.flow].workflowType, {
+    await executeChild<(started: ChainInput) => Promise<ChainResult>>(FLOWS[input.flow].workflowType, {
       workflowId: chainId,
       args: [chainInput],
       taskQueue: info.taskQueue,
@@ -71,7 +71,7 @@ export async function scheduledChain(input: ScheduledChainInput): Promise<Schedu
       typedSearchAttributes: chainSearchAttributes(input.flow, { partition }),
       staticSummary: `${input.flow} · ${partition} · scheduled by ${info.workflowId}`,
     });
-    return { partition, chainId, outcome: 'ran', chain };
+    return { partition, chainId, outcome: 'ran' };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const [status = 'NOT_FOUND'] = await chainStatuses([chainId]);
