@@ -1,7 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { field } from '../src/field.js';
 import { defaultChainId, parseWorkflowId, partitionOf } from '../src/identity/index.js';
@@ -9,11 +10,13 @@ import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
 import { isChainState } from '../src/temporal/chains.js';
 import type { scheduledChain, ScheduledRun } from '../src/workflows/scheduled-chain.js';
 import { cli } from './cli-process.js';
-import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers.js';
+import { agentsYaml, eventually, startWorker, testClient, unique, waitFor, type TestWorker } from './helpers.js';
 
 let client: Client;
 let closeClient: () => Promise<void>;
 let worker: TestWorker;
+/** A worker whose Builder rejects every handoff (exit 65), so its chains fail with AgentRejected. */
+let rejecting: TestWorker;
 let dir: string;
 let input: string;
 /** A target model of this file only, so the partitions' chains (business keys) are this file's alone. */
@@ -23,12 +26,17 @@ const payload = { source_tables: ['orders'], target_model: model };
 beforeAll(async () => {
   ({ client, close: closeClient } = await testClient());
   worker = await startWorker();
+  const script = join(import.meta.dirname, 'agents', 'command-agent.mjs');
+  rejecting = await startWorker({
+    agents: agentsYaml({ builder: `transport: command\ncommand: [node, ${JSON.stringify(script)}, reject]` }),
+  });
   dir = await mkdtemp(join(tmpdir(), 'schedules-'));
   input = join(dir, 'input.yaml');
   await writeFile(input, `source_tables: [orders]\ntarget_model: ${model}\n`);
 });
 afterAll(async () => {
   await worker.stop();
+  await rejecting.stop();
   await closeClient();
 });
 
@@ -169,6 +177,46 @@ describe('schedules', () => {
     expect(Object.fromEntries(runs)).toEqual(
       Object.fromEntries(['2026-05-31', '2026-06-01', '2026-06-02'].map((d) => [chainOf(`date_key=${d}`), 1])),
     );
+    expect((await cli(['schedule', 'delete', id])).code).toBe(0);
+  });
+
+  it('a scheduled chain that fails fails its run, so --pause-on-failure pauses the schedule', async () => {
+    const id = unique('fails');
+    const args = ['schedule', 'create', id, 'schema-to-pipeline', '--input', input, '--cron', '0 2 * * *'];
+    const created = await cli([...args, '--pause-on-failure'], { STREAM_COLLAB_TASK_QUEUE: rejecting.taskQueue });
+    expect(created.code).toBe(0);
+    // A run triggered with overlap allow-all (what `trigger` uses) did not pause the schedule on this server.
+    const backfill = ['schedule', 'backfill', id, '--from', '2026-04-02', '--to', '2026-04-02', '--overlap', 'skip'];
+    expect((await cli(backfill)).code).toBe(0);
+    const failed = await eventually(
+      async () => {
+        const found: string[] = [];
+        const query = `TemporalScheduledById = "${id}" AND ExecutionStatus = "Failed"`;
+        for await (const wf of client.workflow.list({ query })) found.push(wf.workflowId);
+        return found;
+      },
+      (found) => found.length > 0,
+      30_000,
+      200,
+    );
+    expect(failed).toEqual([`schedule/${id}-2026-04-02T02:00:00Z`]);
+    const chain = defaultChainId('schema-to-pipeline', payload, 'date_key=2026-04-01');
+    expect((await client.workflow.getHandle(chain).describe()).status.name).toBe('FAILED');
+    // The run fails with the chain's failure as its cause: the child's AgentRejected.
+    const error: unknown = await client.workflow
+      .getHandle(failed[0] ?? '')
+      .result()
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const child = error instanceof WorkflowFailedError ? error.cause : undefined;
+    expect(child).toBeInstanceOf(ChildWorkflowFailure);
+    expect(child instanceof ChildWorkflowFailure && child.execution.workflowId).toBe(chain);
+    const cause = child?.cause;
+    expect(cause instanceof ApplicationFailure && cause.type).toBe('AgentRejected');
+    await waitFor('the schedule to pause', async () => {
+      const described = await cli(['schedule', 'describe', id, '--json']);
+      return field(JSON.parse(described.stdout), 'paused') === true;
+    });
     expect((await cli(['schedule', 'delete', id])).code).toBe(0);
   });
 
