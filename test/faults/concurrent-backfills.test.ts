@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultChainId, partitionOf, StreamPartition } from '../../src/identity/index.js';
 import { backfillProgress, startBackfill, type StartBackfillOptions } from '../../src/temporal/backfills.js';
+import { scheduleOptions } from '../../src/temporal/schedules.js';
 import { pauseSignal, resumeSignal, type BackfillProgress } from '../../src/workflows/backfill.js';
+import type { scheduledChain } from '../../src/workflows/scheduled-chain.js';
 import { eventually, startWorker, testClient, unique, waitFor, type TestWorker } from '../helpers.js';
 
 let client: Client;
@@ -102,5 +105,77 @@ describe('two backfills of one range under two ids, mode missing', () => {
     const runs = await runsPerChain(model);
     expect(runs.size).toBe(PARTITIONS);
     expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
+  });
+});
+
+describe('a schedule and a backfill over the same days', () => {
+  it('run at once: every partition runs once, under its business key', async () => {
+    // A worker of its own, so every chain on its task queue is this test's.
+    const own = await startWorker();
+    const id = unique('sched-vs-backfill');
+    const model = unique('fct_sched').replace('-', '_');
+    const payload = { source_tables: ['orders'], target_model: model };
+    const days = Array.from({ length: 10 }, (_, i) => partitionOf(new Date(Date.UTC(2026, 8, 1 + i)), 'day'));
+    try {
+      await client.schedule.create(
+        scheduleOptions({
+          id,
+          flow: 'schema-to-pipeline',
+          payload,
+          cron: '0 2 * * *',
+          overlap: 'allow-all',
+          pauseOnFailure: false,
+          partition: { grain: 'day', lag: 1 },
+          taskQueue: own.taskQueue,
+        }),
+      );
+      // The runs scheduled for 09-02 … 09-11 at 02:00 cover 09-01 … 09-10, as does the backfill.
+      const [, backfill] = await Promise.all([
+        client.schedule.getHandle(id).backfill({
+          start: new Date('2026-09-02T00:00:00Z'),
+          end: new Date('2026-09-11T23:59:59Z'),
+          overlap: 'ALLOW_ALL',
+        }),
+        startBackfill(client, {
+          ...options(model, 8),
+          partitions: { range: { from: '2026-09-01', to: '2026-09-10', grain: 'day' } },
+          taskQueue: own.taskQueue,
+        }),
+      ]);
+      const progress = await finished(backfill.workflowId);
+      const launchers = await eventually(
+        async () => {
+          const outcomes: string[] = [];
+          const query = `TemporalScheduledById = "${id}" AND ExecutionStatus = "Completed"`;
+          for await (const wf of client.workflow.list({ query }))
+            outcomes.push(
+              await client.workflow
+                .getHandle<typeof scheduledChain>(wf.workflowId)
+                .result()
+                .then((r) => r.outcome),
+            );
+          return outcomes;
+        },
+        (outcomes) => outcomes.length >= days.length,
+        30_000,
+        250,
+      );
+      expect(launchers).toHaveLength(days.length);
+
+      const runs = new Map<string, string[]>();
+      const query = `WorkflowType = "schemaToPipeline" AND TaskQueue = "${own.taskQueue}"`;
+      for await (const wf of client.workflow.list({ query })) {
+        const partition = wf.typedSearchAttributes.get(StreamPartition) ?? '?';
+        runs.set(partition, [...(runs.get(partition) ?? []), wf.workflowId]);
+      }
+      expect(Object.fromEntries(runs)).toEqual(
+        Object.fromEntries(days.map((d) => [d, [defaultChainId('schema-to-pipeline', payload, d)]])),
+      );
+      // Between them, the launchers and the backfill started each partition's chain once.
+      expect(launchers.filter((o) => o === 'ran').length + progress.counts.succeeded).toBe(days.length);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+      await own.stop();
+    }
   });
 });
