@@ -13,19 +13,24 @@ import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
 import { connectWorker } from '../src/temporal/worker-connection.js';
 import { createWorker } from '../src/worker.js';
+import { scheduleWorkflowId } from '../src/identity/index.js';
+import { scheduleOptions } from '../src/temporal/schedules.js';
 import { pauseSignal, resumeSignal } from '../src/workflows/backfill.js';
+import type { scheduledChain } from '../src/workflows/scheduled-chain.js';
 
 /**
- * `npx tsx scripts/record-backfill-history.ts <name> [workflows path]`: records a backfill in which the server
- * refuses one partition's start, to test/fixtures/backfill-histories/<name>.json (replayed by
- * test/backfill-replay.test.ts). The backfill reads its statuses, is paused, a slow hand run of the middle
- * partition starts, and the backfill resumes. Pass the workflows of an older checkout to record what runs in
- * flight were started with; never overwrite a recorded file.
+ * `npx tsx scripts/record-backfill-history.ts <name> [workflows path]`: records, to
+ * test/fixtures/backfill-histories/ (replayed by test/backfill-replay.test.ts), either a backfill in which the
+ * server refuses one partition's start (`v<N>-refused-start`: the backfill reads its statuses, is paused, a
+ * slow hand run of the middle partition starts, and the backfill resumes), or, for a name ending in
+ * `-scheduled`, two scheduled runs of one monthly partition: `…-scheduled-ran` starts the chain,
+ * `…-scheduled-refused` finds it done. Pass the workflows of an older checkout to record what runs in flight
+ * were started with; never overwrite a recorded file.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const [name, workflowsPath = join(ROOT, 'src', 'workflows', 'index.ts')] = process.argv.slice(2);
-if (name === undefined || !/^v\d+-[a-z-]+$/.test(name)) {
-  console.error('usage: npx tsx scripts/record-backfill-history.ts v<N>-<what> [path/to/workflows/index.ts]');
+if (name === undefined || !/^v\d+-(refused-start|scheduled)$/.test(name)) {
+  console.error('usage: npx tsx scripts/record-backfill-history.ts v<N>-refused-start|v<N>-scheduled [workflows]');
   process.exit(2);
 }
 const PARTITIONS = ['date_key=2026-11-01', 'date_key=2026-11-02', 'date_key=2026-11-03'];
@@ -75,8 +80,55 @@ const worker = await createWorker({
   workflowBundle: { code },
 });
 const payload = { source_tables: ['orders'], target_model: 'fct_refused' };
+const dir = join(ROOT, 'test', 'fixtures', 'backfill-histories');
+await mkdir(dir, { recursive: true });
+
+/** Two runs of one schedule for one monthly partition: the first runs the chain, the second is refused. */
+async function recordScheduled(): Promise<void> {
+  const id = `record-${name}-${Date.now()}`;
+  await client.schedule.create(
+    scheduleOptions({
+      id,
+      flow: 'schema-to-pipeline',
+      payload: { ...payload, target_model: 'fct_scheduled' },
+      cron: '0 2 * * *',
+      overlap: 'allow-all',
+      pauseOnFailure: false,
+      partition: { grain: 'month', lag: 0 },
+      taskQueue,
+    }),
+  );
+  try {
+    for (const [day, what] of [
+      ['02', 'ran'],
+      ['03', 'refused'],
+    ] as const) {
+      const at = new Date(`2026-11-${day}T02:00:00Z`);
+      await client.schedule
+        .getHandle(id)
+        .backfill({ start: at, end: new Date(at.getTime() + 1000), overlap: 'ALLOW_ALL' });
+      const handle = client.workflow.getHandle<typeof scheduledChain>(
+        `${scheduleWorkflowId(id)}-2026-11-${day}T02:00:00Z`,
+      );
+      for (;;) {
+        const found = await handle.describe().then(
+          () => true,
+          () => false,
+        );
+        if (found) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      console.log(JSON.stringify(await handle.result()));
+      await writeFile(join(dir, `${name}-${what}.json`), historyToJSON(await handle.fetchHistory()));
+    }
+  } finally {
+    await client.schedule.getHandle(id).delete();
+  }
+}
+
 try {
   await worker.runUntil(async () => {
+    if (name.endsWith('-scheduled')) return recordScheduled();
     const { handle, workflowId } = await startBackfill(client, {
       flow: 'schema-to-pipeline',
       payload,
@@ -98,8 +150,6 @@ try {
     const { progress } = await backfillProgress(client, workflowId);
     console.log(progress.partitions.map((p) => `${p.partition}: ${p.status} ${p.detail ?? ''}`).join('\n'));
     await waitChain(hand.handle);
-    const dir = join(ROOT, 'test', 'fixtures', 'backfill-histories');
-    await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${name}.json`), historyToJSON(await handle.fetchHistory()));
   });
 } finally {
