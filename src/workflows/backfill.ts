@@ -101,7 +101,10 @@ export const resumeSignal = defineSignal('resume');
 
 export const SUCCEEDED_EARLIER = 'succeeded earlier';
 
-/** Chain statuses are looked up this many partitions at a time, just ahead of starting them. */
+/**
+ * Chain statuses are looked up this many partitions at a time, just ahead of starting them: a cheap pre-filter
+ * that spares a start (two events) per partition already done. The server's reuse policy makes the decision.
+ */
 const STATUS_BATCH = 200;
 /** Continue as new after this many chains, well before the 10,240-event warning (each chain costs ~6 events). */
 const CHAINS_PER_RUN = 800;
@@ -118,9 +121,11 @@ const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '2m
 
 /**
  * Runs one flow for many partitions: one child chain per partition, with the deterministic id
- * `<flow>/<subject>/<partition>/<digest>` (the same a single `run --partition` gets), so a partition runs at most
- * once at a time and a re-submitted backfill does not redo work. `missing` skips partitions whose chain
- * succeeded, `failed` re-runs only failed ones, `all` runs everything. At most `maxConcurrent` chains run at
+ * `<flow>/<subject>/<partition>/<digest>` (the same a single `run --partition` and a schedule's run get), so a
+ * partition runs at most once at a time and a re-submitted backfill does not redo work. `missing` skips
+ * partitions whose chain succeeded, `failed` re-runs only failed ones, `all` runs everything; in the first two
+ * the server decides at start (reuse policy ALLOW_DUPLICATE_FAILED_ONLY), so concurrent backfills, schedules
+ * and hand runs never run a partition twice. At most `maxConcurrent` chains run at
  * once; the run continues as new well before history limits, draining its chains first. Pause and resume
  * are signals; cancelling the backfill cancels its running chains and waits for them to close.
  */
