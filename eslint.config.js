@@ -50,9 +50,9 @@ export default tseslint.config(
   {
     files: [
       'src/workflows/**/*.ts',
+      'src/identity/**/*.ts',
       'src/flows.ts',
-      'src/names.ts',
-      'src/errors.ts',
+      'src/field.ts',
       'src/temporal/failure-converter.ts',
     ],
     rules: {

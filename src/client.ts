@@ -22,9 +22,8 @@ import { check, formatIssues, type ContractIssue } from './contracts/index.js';
 import { PipelineRequest } from './contracts/pipeline-request.js';
 import { PulseToStream } from './contracts/pulse-to-stream.js';
 import { SchemaToStream } from './contracts/schema-to-stream.js';
-import { FailureType } from './errors.js';
 import { FLOW_NAMES, type FlowName } from './flows.js';
-import { expandRange, type Grain } from './partitions.js';
+import { expandRange, FailureType, type Grain, type PartitionSource } from './identity/index.js';
 import { backfillProgress, startBackfill } from './temporal/backfills.js';
 import { startChain, waitChain, type ChainOutcome } from './temporal/chains.js';
 import { connectClient, targetFromEnv, taskQueueFromEnv, type ServerTarget } from './temporal/connection.js';
@@ -33,12 +32,11 @@ import {
   MAX_CONCURRENT,
   type BackfillMode,
   type BackfillProgress,
-  type PartitionSource,
   type PartitionStatus,
 } from './workflows/backfill.js';
 import type { ChainResult, ChainState, HandoffRecord } from './workflows/chain.js';
 
-export { FailureType } from './errors.js';
+export { FailureType } from './identity/index.js';
 export { FLOW_NAMES, type FlowName } from './flows.js';
 export type { ContractIssue } from './contracts/index.js';
 export type { ChainResult, ChainState, HandoffRecord, BackfillMode, BackfillProgress, PartitionStatus, Grain };

@@ -6,7 +6,7 @@ import { AgentRegistry } from './agents/registry.js';
 import { readFlowInput, flowArg } from './cli/input.js';
 import { chainReport } from './cli/render.js';
 import { FLOW_NAMES } from './flows.js';
-import { DEFAULT_AGENTS_FILE } from './names.js';
+import { DEFAULT_AGENTS_FILE } from './identity/index.js';
 import { startChain, waitChain } from './temporal/chains.js';
 import { connectClient } from './temporal/connection.js';
 import { connectWorker } from './temporal/worker-connection.js';

@@ -7,7 +7,7 @@ import { createActivities } from './activities/index.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
 import { AgentsFileError } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
-import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names.js';
+import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './identity/index.js';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection.js';
 import { buildDataConverter, CodecConfigError, codecConfigFromEnv } from './temporal/data-converter.js';
 import { prepareNamespace } from './temporal/search-attributes.js';

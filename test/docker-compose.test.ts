@@ -8,8 +8,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { TASK_QUEUE } from '../src/names.js';
-import { SEARCH_ATTRIBUTES } from '../src/search-attributes.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../src/identity/index.js';
 import { PROJECT_CLI } from '../src/temporal/install-cli.js';
 import { uiBase } from '../src/temporal/ui.js';
 import { ROOT } from './cli-process.js';

@@ -11,7 +11,7 @@ import { readFlowInput } from '../src/cli/input.js';
 import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { loadChain } from '../src/cli/load-chain.js';
 import { FLOWS } from '../src/flows.js';
-import { StreamBackfill } from '../src/search-attributes.js';
+import { StreamBackfill } from '../src/identity/index.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import type { ChainInput, HandoffRecord } from '../src/workflows/chain.js';
 import { cli, ROOT } from './cli-process.js';

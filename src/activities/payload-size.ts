@@ -1,4 +1,4 @@
-import { FailureType } from '../errors.js';
+import { FailureType } from '../identity/index.js';
 import { HandoffError } from '../agents/transport.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { FlowName } from '../flows.js';
-import { expandRange, GRAINS, isGrain, PartitionRangeError } from '../partitions.js';
 import {
   backfillInput,
   backfillProgress,
@@ -11,7 +10,14 @@ import {
   type StartBackfillOptions,
 } from '../temporal/backfills.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
-import { defaultChainId } from '../temporal/ids.js';
+import {
+  defaultChainId,
+  expandRange,
+  GRAINS,
+  isGrain,
+  PartitionRangeError,
+  type PartitionSource,
+} from '../identity/index.js';
 import { lookupStatuses } from '../temporal/statuses.js';
 import {
   MAX_CONCURRENT,
@@ -20,7 +26,6 @@ import {
   skipReason,
   type BackfillMode,
   type BackfillProgress,
-  type PartitionSource,
 } from '../workflows/backfill.js';
 import { printJson, withClient } from './context.js';
 import { cliTable } from './render.js';

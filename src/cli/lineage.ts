@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { mermaidLabel as label } from '../render/mermaid.js';
 import { mermaidToSvg } from '../render/svg.js';
-import { StreamBackfill } from '../search-attributes.js';
+import { parseWorkflowId, StreamBackfill } from '../identity/index.js';
 import type { ChainState, HandoffRecord } from '../workflows/chain.js';
 import { ExitCode, UsageError } from './errors.js';
 import { chainTypesClause, listChains, quote, type ChainListing } from './list.js';
@@ -19,8 +19,6 @@ const MAX_PARTITION_NODES = 40;
 /** Partitions read from visibility for the counts. */
 const MAX_PARTITIONS = 1000;
 
-const PREFIX_BACKFILL = 'backfill/';
-
 /**
  * `lineage <workflowId>`: the chain as a diagram, agents as nodes and handoffs as edges labelled with step,
  * contracts and attempts, the failed handoff in red; with what it came from (the chain it replays, the backfill
@@ -33,7 +31,11 @@ export async function lineageCommand(workflowId: string, options: LineageOptions
   const mermaid = await withClient(async (client) => {
     const loaded = await loadChain(client, workflowId);
     const partitions = await backfillPartitions(client, workflowId);
-    if (loaded.outcome.state === undefined && partitions.length === 0 && !workflowId.startsWith(PREFIX_BACKFILL)) {
+    if (
+      loaded.outcome.state === undefined &&
+      partitions.length === 0 &&
+      parseWorkflowId(workflowId).kind !== 'backfill'
+    ) {
       throw new UsageError(`${workflowId} is a ${loaded.description.type} workflow, neither a chain nor a backfill`);
     }
     return lineageMermaid(loaded, partitions);

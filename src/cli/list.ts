@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { FLOWS } from '../flows.js';
-import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../search-attributes.js';
+import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../identity/index.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg } from './input.js';
 import { CHAIN_WORKFLOW_TYPES } from './load-chain.js';

@@ -1,5 +1,6 @@
 import { formatChanges } from '../diff.js';
 import { FLOWS, isContractName } from '../flows.js';
+import { parseWorkflowId } from '../identity/index.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
 import { planReplay, ReplayError, resolveStep, runReplay, type ReplayReport } from '../temporal/replay.js';
 import type { ChainState } from '../workflows/chain.js';
@@ -63,7 +64,7 @@ async function bulkReplay(o: ReplayOptions): Promise<number> {
     ].join(' AND ');
     const ids: string[] = [];
     for await (const wf of client.workflow.list({ query }))
-      if (!wf.workflowId.includes('/replay-from-')) ids.push(wf.workflowId);
+      if (parseWorkflowId(wf.workflowId).kind !== 'replay') ids.push(wf.workflowId);
     const results: { workflowId: string; replay?: string; status: string; changedSteps: number[]; error?: string }[] =
       [];
     let next = 0;

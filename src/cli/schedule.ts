@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DurationMs } from '../agents/config.js';
 import { contract, nonEmpty } from '../contracts/contract.js';
 import { FLOW_NAMES, FLOWS } from '../flows.js';
-import { GRAINS, isGrain, parseDay } from '../partitions.js';
+import { GRAINS, isGrain, parseDay } from '../identity/index.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
 import {
   isOverlap,

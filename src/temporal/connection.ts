@@ -2,7 +2,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { Client, Connection, type ClientOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names.js';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../identity/index.js';
 import { dataConverterFromEnv } from './data-converter.js';
 import { ServerUnreachableError } from './unreachable.js';
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { DEFAULT_OUT_DIR } from '../names.js';
+import { DEFAULT_OUT_DIR } from '../identity/index.js';
 import { ClaimCheckCodec } from './claim-check.js';
 import { CodecConfigError } from './codec-config-error.js';
 import { EncryptionCodec, type CodecKey } from './codec.js';

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { DEFAULT_NAMESPACE } from '../names.js';
+import { DEFAULT_NAMESPACE, SEARCH_ATTRIBUTES } from '../identity/index.js';
 import { localTarget, type ServerTarget } from './connection.js';
 import { installTemporalCli, onPath, PROJECT_CLI } from './install-cli.js';
-import { SEARCH_ATTRIBUTES } from '../search-attributes.js';
 import { prepareNamespace } from './search-attributes.js';
 
 /** A server to run against, and how to stop it if we started it. */

@@ -17,15 +17,19 @@ import type { AgentPolicy } from '../agents/registry.js';
 import {
   attemptFailure,
   carriedFailures,
-  FailureType,
   KEPT_ATTEMPT_FAILURES,
-  NON_RETRYABLE,
   type AttemptFailure,
-} from '../errors.js';
+  FailureType,
+  NON_RETRYABLE,
+  partitionForScheduledTime,
+  type Grain,
+  chainSearchAttributes,
+  StreamStep,
+  stepLabel,
+  TemporalScheduledStartTime,
+} from '../identity/index.js';
 import { field } from '../field.js';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
-import { partitionForScheduledTime, type Grain } from '../partitions.js';
-import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
@@ -37,8 +41,9 @@ export interface ChainInput {
   /** Re-drive a recorded chain from one step on, reusing what came before. */
   readonly replay?: ReplayInput;
   /**
-   * Started by a schedule: with no `partition`, the chain covers the partition `lag` periods before its
-   * scheduled time (search attribute TemporalScheduledStartTime), e.g. the previous day for a 02:00 daily run.
+   * Started by a schedule created before the `scheduledChain` launcher (which passes `partition`): with no
+   * `partition`, the chain covers the partition `lag` periods before its scheduled time (search attribute
+   * TemporalScheduledStartTime). Kept for those schedules' runs; new schedules never set it.
    */
   readonly scheduled?: { readonly grain: Grain; readonly lag: number };
 }

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAgentsFile } from '../../src/agents/config.js';
 import { AgentRegistry } from '../../src/agents/registry.js';
-import { SEARCH_ATTRIBUTES } from '../../src/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/identity/index.js';
 import { startChain, waitChain } from '../../src/temporal/chains.js';
 import { dataConverterFromEnv } from '../../src/temporal/data-converter.js';
 import { PROJECT_CLI } from '../../src/temporal/install-cli.js';

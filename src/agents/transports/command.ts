@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parse, stringify } from 'yaml';
-import { FailureType } from '../../errors.js';
+import { FailureType } from '../../identity/index.js';
 import { HandoffError, type Transport } from '../transport.js';
 
 export interface CommandTransportOptions {

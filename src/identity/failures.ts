@@ -1,4 +1,4 @@
-import { field } from './field.js';
+import { field } from '../field.js';
 
 /**
  * The failure types a handoff can end with (the ApplicationFailure `type`). Tests, the CLI and users'
