@@ -11,7 +11,13 @@ import { HandoffError, type Envelope, type Transport } from '../agents/transport
 import { commandTransport } from '../agents/transports/command.js';
 import { httpTransport } from '../agents/transports/http.js';
 import { checkContract, type ContractIssue } from '../contracts/index.js';
-import { attemptFailure, carriedFailures, FailureType, KEPT_ATTEMPT_FAILURES, type AttemptFailure } from '../identity/index.js';
+import {
+  attemptFailure,
+  carriedFailures,
+  FailureType,
+  KEPT_ATTEMPT_FAILURES,
+  type AttemptFailure,
+} from '../identity/index.js';
 import type { AgentName, ContractName, FlowName, Party } from '../flows.js';
 import { field } from '../field.js';
 import { checkPayloadSize } from './payload-size.js';
