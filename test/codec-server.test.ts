@@ -11,7 +11,7 @@ import { EncryptionCodec, metadataText } from '../src/temporal/codec.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { PROJECT_CLI } from '../src/temporal/install-cli.js';
 import { startWorker, testClient, unique } from './helpers.js';
-import { startProcess, waitForOutput, type Running } from './faults/processes.js';
+import { startProcess, waitForOutput, type Running } from './processes.js';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const TOKEN = randomBytes(24).toString('hex');

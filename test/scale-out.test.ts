@@ -7,7 +7,8 @@ import { withWarehouse } from '../src/agents/builtin/warehouse.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { ROOT } from './cli-process.js';
 import { agentsYaml, testClient, unique, waitFor } from './helpers.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import type { Running } from './processes.js';
+import { startWorkerProcess } from './worker-process.js';
 
 const METRICS = {
   metrics: [
@@ -31,7 +32,7 @@ setTimeout(() => { db.closeSync(); process.exit(0); }, Number(process.argv[2]));
 }
 
 describe('two workers on one host and one OUT_DIR', () => {
-  const workers: WorkerProcess[] = [];
+  const workers: Running[] = [];
   afterEach(() => {
     for (const w of workers.splice(0)) w.killGroup();
   });

@@ -14,12 +14,13 @@ import {
   waitFor,
   type TestWorker,
 } from './helpers.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import type { Running } from './processes.js';
+import { startWorkerProcess } from './worker-process.js';
 
 const PAYLOAD = { source_tables: ['orders', 'customers'], target_model: 'fct_shutdown' };
 
 describe('a worker asked to stop', () => {
-  let proc: WorkerProcess | undefined;
+  let proc: Running | undefined;
   let finisher: TestWorker | undefined;
   afterEach(async () => {
     proc?.killGroup();

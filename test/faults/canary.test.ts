@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveServer } from '../../src/temporal/devserver.js';
 import { agentsYaml, builderReply, replyJson, startHttpAgent, unique } from '../helpers.js';
-import { occurrences, runCli, startProcess, waitForOutput } from './processes.js';
+import { occurrences, runCli, startProcess, waitForOutput } from '../processes.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChain, waitChain } from '../../src/temporal/chains.js';
 import { agentsYaml, builderReply, replyJson, startHttpAgent, testClient, unique, waitFor } from '../helpers.js';
-import { startWorkerProcess, type WorkerProcess } from '../worker-process.js';
+import type { Running } from '../processes.js';
+import { startWorkerProcess } from '../worker-process.js';
 
 describe('a worker killed with handoffs in flight', () => {
-  const workers: WorkerProcess[] = [];
+  const workers: Running[] = [];
   afterEach(() => {
     for (const w of workers.splice(0)) w.killGroup();
   });

@@ -15,7 +15,7 @@ import { startChain, waitChain } from '../../src/temporal/chains.js';
 import { dataConverterFromEnv } from '../../src/temporal/data-converter.js';
 import { PROJECT_CLI } from '../../src/temporal/install-cli.js';
 import { createWorker } from '../../src/worker.js';
-import { startProcess, waitForOutput, type Running } from '../faults/processes.js';
+import { startProcess, waitForOutput, type Running } from '../processes.js';
 import { agentsYaml, quietRuntime, startWorker, testClient, unique } from '../helpers.js';
 import { launchChromium } from './browser.js';
 

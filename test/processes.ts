@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(import.meta.dirname, '..');
 
 /** A child in its own process group, with everything it wrote captured. */
 export interface Running {
@@ -10,10 +10,15 @@ export interface Running {
   readonly exited: Promise<number | null>;
   /** Signals the whole group and waits for the exit; SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<number | null>;
+  /** Whether any process of the group is still alive (npm and the node behind it, say). */
+  groupAlive(): boolean;
+  /** SIGKILL to the whole group, at once; safe to call twice. */
+  killGroup(): void;
 }
 
-export function startProcess(args: readonly string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [...args], { cwd: ROOT, env, detached: true });
+/** Starts `node args…` (or `command args…`) in its own process group, as a supervisor would. */
+export function startProcess(args: readonly string[], env: NodeJS.ProcessEnv, command = process.execPath): Running {
+  const child = spawn(command, [...args], { cwd: ROOT, env, detached: true });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -26,10 +31,23 @@ export function startProcess(args: readonly string[], env: NodeJS.ProcessEnv): R
       // already gone
     }
   };
+  const groupAlive = (): boolean => {
+    if (child.pid === undefined) return false;
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   return {
     child,
     output: () => out,
     exited,
+    groupAlive,
+    killGroup: () => {
+      if (child.pid !== undefined && groupAlive()) process.kill(-child.pid, 'SIGKILL');
+    },
     async stop(graceMs = 10_000) {
       signal('SIGTERM');
       const timer = setTimeout(() => signal('SIGKILL'), graceMs);
