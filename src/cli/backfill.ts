@@ -1,3 +1,4 @@
+import { idOptionsFromEnv } from '../temporal/data-converter.js';
 import type { Client } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import type { FlowName } from '../flows.js';
@@ -128,7 +129,7 @@ export async function backfillStartCommand(flowName: string, o: BackfillStartOpt
 
 async function dryRun(client: Client, options: StartBackfillOptions & { partitionList: string[] }): Promise<number> {
   const input = backfillInput(options);
-  const ids = options.partitionList.map((p) => defaultChainId(input.flow, input.payload, p));
+  const ids = options.partitionList.map((p) => defaultChainId(input.flow, input.payload, p, idOptionsFromEnv()));
   const statuses = await lookupStatuses(client, ids);
   const rows = options.partitionList.map((partition, i) => {
     const status = statuses[i] ?? 'NOT_FOUND';

@@ -24,8 +24,24 @@ export function inputDigest(value: unknown): string {
   return sha256Hex(canonicalJson(value)).slice(0, 12);
 }
 
-/** What a chain is about, for its workflow id: the target model, the metrics, or the pipeline's name. */
-export function chainSubject(flow: FlowName, payload: Record<string, unknown>): string {
+/**
+ * How ids are built. `sealed`: payloads are encrypted (a codec key is configured), so the id must not repeat
+ * what the input says — the subject becomes {@link SEALED_SUBJECT} and only the digest tells chains apart.
+ * Workflow ids are stored in plaintext by the server (and shown in the UI), unlike payloads.
+ */
+export interface IdOptions {
+  readonly sealed?: boolean;
+}
+
+/** The subject of every id built while payloads are encrypted. */
+export const SEALED_SUBJECT = 'sealed';
+
+/**
+ * What a chain is about, for its workflow id: the target model, the metrics, or the pipeline's name (or
+ * {@link SEALED_SUBJECT} when payloads are encrypted).
+ */
+export function chainSubject(flow: FlowName, payload: Record<string, unknown>, options: IdOptions = {}): string {
+  if (options.sealed === true) return SEALED_SUBJECT;
   const pick = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
   let subject: string | undefined;
   if (flow === 'schema-to-pipeline') subject = pick(payload.target_model);
@@ -50,17 +66,27 @@ export function chainWorkflowId(flow: FlowName, subject: string, digest: string,
 }
 
 /** The id a chain over this payload and partition gets from `run`, a backfill and a schedule alike. */
-export function defaultChainId(flow: FlowName, payload: Record<string, unknown>, partition?: string): string {
-  return chainWorkflowId(flow, chainSubject(flow, payload), inputDigest(payload), partition);
+export function defaultChainId(
+  flow: FlowName,
+  payload: Record<string, unknown>,
+  partition?: string,
+  options: IdOptions = {},
+): string {
+  return chainWorkflowId(flow, chainSubject(flow, payload, options), inputDigest(payload), partition);
 }
 
 /** `backfill/<flow>/<subject>/<from>..<to>/<grain>/<digest>`, or `…/list-<digest of the list>/<digest>`. */
-export function backfillWorkflowId(flow: FlowName, payload: Record<string, unknown>, source: PartitionSource): string {
+export function backfillWorkflowId(
+  flow: FlowName,
+  payload: Record<string, unknown>,
+  source: PartitionSource,
+  options: IdOptions = {},
+): string {
   const range =
     'range' in source
       ? `${source.range.from}..${source.range.to}/${source.range.grain}`
       : `list-${inputDigest(source.list)}`;
-  return `backfill/${flow}/${chainSubject(flow, payload)}/${range}/${inputDigest(payload)}`;
+  return `backfill/${flow}/${chainSubject(flow, payload, options)}/${range}/${inputDigest(payload)}`;
 }
 
 const BACKFILL_PREFIX = 'backfill/';

@@ -1,3 +1,4 @@
+import { idOptionsFromEnv } from './data-converter.js';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
@@ -34,7 +35,7 @@ export function backfillInput(options: StartBackfillOptions): BackfillInput {
   return {
     flow: options.flow,
     payload: options.payload,
-    subject: chainSubject(options.flow, options.payload),
+    subject: chainSubject(options.flow, options.payload, idOptionsFromEnv()),
     digest: inputDigest(options.payload),
     partitions: options.partitions,
     mode: options.mode,
@@ -47,7 +48,8 @@ export async function startBackfill(
   client: Client,
   options: StartBackfillOptions,
 ): Promise<{ workflowId: string; handle: WorkflowHandle }> {
-  const workflowId = options.id ?? backfillWorkflowId(options.flow, options.payload, options.partitions);
+  const workflowId =
+    options.id ?? backfillWorkflowId(options.flow, options.payload, options.partitions, idOptionsFromEnv());
   const input = backfillInput(options);
   const handle = await client.workflow.start('backfill', {
     workflowId,

@@ -1,3 +1,4 @@
+import { idOptionsFromEnv } from './data-converter.js';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FLOWS, type FlowName } from '../flows.js';
@@ -28,7 +29,7 @@ export async function startChain(
   options: StartChainOptions = {},
 ): Promise<StartedChain> {
   const spec = FLOWS[flow];
-  const workflowId = options.id ?? defaultChainId(flow, payload, options.partition);
+  const workflowId = options.id ?? defaultChainId(flow, payload, options.partition, idOptionsFromEnv());
   const input: ChainInput = { payload, ...(options.partition !== undefined ? { partition: options.partition } : {}) };
   const handle = await client.workflow.start(spec.workflowType, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,

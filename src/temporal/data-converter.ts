@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, PayloadCodec } from '@temporalio/common';
-import { DEFAULT_OUT_DIR } from '../identity/index.js';
+import { DEFAULT_OUT_DIR, type IdOptions } from '../identity/index.js';
 import { ClaimCheckCodec } from './claim-check.js';
 import { CodecConfigError } from './codec-config-error.js';
 import { EncryptionCodec, type CodecKey } from './codec.js';
@@ -89,6 +89,11 @@ export function buildDataConverter(config: CodecConfig): DataConverter {
     // stay plain, where the Web UI's event list shows them.
     ...(config.keys.length > 0 ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
   };
+}
+
+/** How ids are built under this environment's codec settings: sealed when payloads are encrypted. */
+export function idOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): IdOptions {
+  return { sealed: codecConfigFromEnv(env).keys.length > 0 };
 }
 
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {

@@ -1,3 +1,4 @@
+import { idOptionsFromEnv } from './data-converter.js';
 import {
   ScheduleNotFoundError,
   type Client,
@@ -68,7 +69,12 @@ export const SCHEDULE_ACTION = 'scheduledChain';
  * spec digest includes {@link SCHEDULE_ACTION}) updates them.
  */
 export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknown>, note?: string): ScheduleOptions {
-  const input: ScheduledChainInput = { flow: spec.flow, payload: spec.payload, partition: spec.partition };
+  const input: ScheduledChainInput = {
+    flow: spec.flow,
+    payload: spec.payload,
+    partition: spec.partition,
+    ...(idOptionsFromEnv().sealed === true ? { sealed: true } : {}),
+  };
   return {
     scheduleId: spec.id,
     spec: {

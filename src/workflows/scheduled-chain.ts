@@ -24,6 +24,8 @@ export interface ScheduledChainInput {
   readonly payload: Record<string, unknown>;
   /** Each run covers the partition `lag` grains before its scheduled time. */
   readonly partition: { readonly grain: Grain; readonly lag: number };
+  /** Payloads are encrypted: the chain's id must not repeat its input (see IdOptions). */
+  readonly sealed?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function scheduledChain(input: ScheduledChainInput): Promise<Schedu
   const info = workflowInfo();
   const scheduledAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
   const partition = partitionForScheduledTime(scheduledAt, input.partition.grain, input.partition.lag);
-  const chainId = defaultChainId(input.flow, input.payload, partition);
+  const chainId = defaultChainId(input.flow, input.payload, partition, { sealed: input.sealed === true });
   const chainInput: ChainInput = { payload: input.payload, partition };
   setCurrentDetails(`**${input.flow}** · ${partition} · chain \`${chainId}\``);
   try {

@@ -86,9 +86,13 @@ async function canaryRun(key: string | undefined): Promise<CanaryRun> {
     const failingInput = join(dir, 'failing.yaml');
     await writeFile(failingInput, 'source_tables: [failing_orders]\ntarget_model: fct_canary\n');
     const okId = `canary/ok/${tag}`;
+    // The field a chain's default id is built from (its subject): with a key the id must not repeat it.
+    const subjectInput = join(dir, 'subject.yaml');
+    await writeFile(subjectInput, `source_tables: [orders]\ntarget_model: fct_${canaries.input}\n`);
     const runs = [
       await runCli(['run', 'schema-to-pipeline', '-i', okInput, '--id', okId], env),
       await runCli(['run', 'schema-to-pipeline', '-i', failingInput, '--id', `canary/failing/${tag}`], env),
+      await runCli(['run', 'schema-to-pipeline', '-i', subjectInput], env),
     ];
     const handoffs = await runCli(['handoffs', okId], env);
     const db = countAll(await readDbFiles(dir), canaries);
@@ -133,8 +137,8 @@ describe('a canary in an input field, an agent reply and an agent error', () => 
   it('is found 0 times in the server database and the worker and CLI logs with a codec key', async () => {
     const run = await canaryRun(`k1:${randomBytes(32).toString('base64')}`);
     console.log('with key', JSON.stringify({ db: run.db, dbAfterStop: run.dbAfterStop, worker: run.workerLog }));
-    expect(run.runCodes).toEqual([0, 1]);
-    expect(run.builderCalls).toEqual({ ok: 1, failing: 2 });
+    expect(run.runCodes).toEqual([0, 1, 0]);
+    expect(run.builderCalls).toEqual({ ok: 2, failing: 2 });
     expect(run.db).toEqual(NONE);
     expect(run.dbAfterStop).toEqual(NONE);
     expect(run.workerLog).toEqual(NONE);
@@ -150,7 +154,7 @@ describe('a canary in an input field, an agent reply and an agent error', () => 
   it('is found by the same scan without a key (so the scan can fail)', async () => {
     const run = await canaryRun(undefined);
     console.log('without key', JSON.stringify({ db: run.db, dbAfterStop: run.dbAfterStop, worker: run.workerLog }));
-    expect(run.runCodes).toEqual([0, 1]);
+    expect(run.runCodes).toEqual([0, 1, 0]);
     expect(run.db.input).toBeGreaterThan(0);
     expect(run.db.reply).toBeGreaterThan(0);
     expect(run.db.error).toBeGreaterThan(0);
