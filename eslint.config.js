@@ -27,7 +27,7 @@ const NODE_BUILTINS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', '.temporal', 'scratch', 'test-results', 'bin'] },
+  { ignores: ['node_modules', 'dist', 'out', '.temporal', 'scratch', 'test-results', 'bin', '.dbt'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
