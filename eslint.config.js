@@ -38,6 +38,8 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    // import-x/no-cycle would otherwise parse dependencies' bundles (PGlite's overflows the parser's stack).
+    settings: { 'import-x/ignore': ['node_modules'] },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
