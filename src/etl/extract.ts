@@ -1,10 +1,11 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { withWarehouse } from '../agents/builtin/warehouse.js';
 import type { ConnectorSpec } from '../contracts/builder-output.js';
 import type { ExtractedTable, ExtractResult, SourceConnection } from './contracts.js';
 import { readHttp } from './http-source.js';
 import { readPostgres } from './postgres-source.js';
 import { textClient } from './source.js';
-import { mergeBatch, readCursor, type SourceBatch } from './staging.js';
+import { CursorMoved, mergeBatch, readCursor, type SourceBatch } from './staging.js';
 import type pg from 'pg';
 
 /** Where and how an extract runs. Connections are configuration; their secrets come from `env`. */
@@ -102,7 +103,11 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
           cursorFrom,
           ...(options.beforeCommit !== undefined ? { beforeCommit: () => options.beforeCommit?.(stagingTable) } : {}),
         }),
-      );
+      ).catch((err: unknown) => {
+        // Another run advanced the cursor after this one read it: nothing was written; a retry reads from there.
+        if (err instanceof CursorMoved) throw ApplicationFailure.retryable(err.message, 'CursorMoved');
+        throw err;
+      });
       tables.push({
         connector: spec.name,
         source_table: spec.table,

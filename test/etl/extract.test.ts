@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWarehouse } from '../../src/agents/builtin/warehouse.js';
 import type { ConnectorSpec } from '../../src/contracts/builder-output.js';
-import { PostgresConnection } from '../../src/etl/contracts.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { ExtractResult, PostgresConnection } from '../../src/etl/contracts.js';
 import { runExtract } from '../../src/etl/extract.js';
 import { generateJaffle, jafflePrimaryKey, loadJaffle, simulateShopChanges } from '../../src/etl/jaffle.js';
 import { startPgliteSource, withSource } from '../../src/etl/source.js';
@@ -61,7 +62,7 @@ beforeAll(async () => {
 describe.each([
   ['PostgreSQL 15 (private cluster)', startPrivatePostgres],
   ['PGlite over the wire protocol', () => startPgliteSource()],
-])('extract from %s', (_engine, start) => {
+])('extract from %s', (engine, start) => {
   let url = '';
   let stop: () => Promise<void> = async () => undefined;
   let dir = '';
@@ -85,6 +86,7 @@ describe.each([
 
   it('loads every source row once on the first run, with the cursor at the newest row', async () => {
     const result = await run();
+    expect(ExtractResult.parse(result)).toEqual(result);
     const counts = await sourceRows(
       url,
       `SELECT (SELECT count(*) FROM jaffle.orders), (SELECT count(*) FROM jaffle.items),
@@ -182,4 +184,28 @@ describe.each([
       await sourceRows(url, ORDERS_SQL.replace('{t}', 'jaffle.orders')),
     );
   });
+
+  // PGlite serves one client at a time, so two concurrent runs are a real server's case (a backfill's workers).
+  it.runIf(engine.startsWith('PostgreSQL'))(
+    'lets only one of two concurrent runs advance a cursor; the other writes nothing and is retryable',
+    async () => {
+      await withSource(url, (client) =>
+        simulateShopChanges(client, { at: '2030-01-03 08:00:00', newOrders: 4, updates: 1 }),
+      );
+      const orders = specs().slice(0, 1);
+      const both = await Promise.allSettled([
+        runExtract(orders, { warehouse, connections, env: { SHOP_URL: url } }),
+        runExtract(orders, { warehouse, connections, env: { SHOP_URL: url } }),
+      ]);
+      const won = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const lost = both.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []));
+      expect(won.map((r) => r.tables[0]?.rows)).toEqual([5]);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toBeInstanceOf(ApplicationFailure);
+      expect(lost[0]).toMatchObject({ type: 'CursorMoved', nonRetryable: false });
+      expect(await warehouseRows(warehouse, ORDERS_SQL.replace('{t}', 'staging.orders'))).toEqual(
+        await sourceRows(url, ORDERS_SQL.replace('{t}', 'jaffle.orders')),
+      );
+    },
+  );
 });

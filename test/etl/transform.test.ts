@@ -10,7 +10,7 @@ import { runExtract } from '../../src/etl/extract.js';
 import { installEtlTools } from '../../src/etl/install.js';
 import { generateJaffle, jafflePrimaryKey, loadJaffle } from '../../src/etl/jaffle.js';
 import { startPgliteSource, withSource } from '../../src/etl/source.js';
-import { DBT_PROJECT, runDbt } from '../../src/etl/transform.js';
+import { DBT_PROJECT, runDbt, TransformResult } from '../../src/etl/transform.js';
 
 const TABLES = ['orders', 'items', 'products', 'customers', 'stores'];
 
@@ -67,6 +67,7 @@ describe('transform: dbt over the extracted staging tables', () => {
 
   it('builds one partition, reports dbt results per model, and a re-run leaves the mart identical', async () => {
     const result = await runDbt({ warehouse, partition: '2018-09-05' });
+    expect(TransformResult.parse(result)).toEqual(result);
     expect(result.partition).toBe('2018-09-05');
     expect(result.models.map((m) => [m.model, m.status])).toEqual([
       ['stg_items', 'success'],
