@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
@@ -19,6 +20,7 @@ export interface SourceDatabase {
  * database between runs; without it the database lives in memory.
  */
 export async function startPgliteSource(options: { dataDir?: string; port?: number } = {}): Promise<SourceDatabase> {
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0 });
   await server.start();
