@@ -10,6 +10,7 @@ import { runExtract } from '../../src/etl/extract.js';
 import { installEtlTools } from '../../src/etl/install.js';
 import { generateJaffle, jafflePrimaryKey, loadJaffle } from '../../src/etl/jaffle.js';
 import { startPgliteSource, withSource } from '../../src/etl/source.js';
+import { metricMartSql, writeMetricMarts } from '../../src/etl/metric-marts.js';
 import { DBT_PROJECT, runDbt, TransformResult } from '../../src/etl/transform.js';
 
 const TABLES = ['orders', 'items', 'products', 'customers', 'stores'];
@@ -135,5 +136,45 @@ describe('transform: dbt over the extracted staging tables', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'TransformFailed', nonRetryable: true });
     expect(failure).toHaveProperty('message', expect.stringContaining('model.stream_collab_etl.broken'));
+  });
+
+  it("builds one mart per Pulse metric over fct_sales, with the metric's grain, aggregation and window", async () => {
+    const project = join(dir, 'metrics-project');
+    cpSync(DBT_PROJECT, project, { recursive: true, filter: (src) => !/[/\\](target|logs)$/.test(src) });
+    const names = await writeMetricMarts(
+      [
+        { name: 'daily_revenue', grain: 'day', aggregation: 'sum(amount)' },
+        { name: 'customer_ltv', grain: 'customer', window: 'lifetime' },
+        { name: 'orders_7d', grain: 'day', aggregation: 'count(distinct order_id)', window: '7d' },
+      ],
+      project,
+    );
+    expect(names).toEqual(['mart_daily_revenue', 'mart_customer_ltv', 'mart_orders_7d']);
+    const result = await runDbt({ warehouse, partition: '2018-09-07', projectDir: project });
+    expect(result.models.filter((m) => m.model.startsWith('mart_')).map((m) => [m.model, m.status, m.rows])).toEqual([
+      ['mart_customer_ltv', 'success', expect.any(Number)],
+      ['mart_daily_revenue', 'success', 1],
+      ['mart_orders_7d', 'success', 1],
+    ]);
+    expect(await query(warehouse, `SELECT value FROM mart_daily_revenue WHERE period_start = '2018-09-07'`)).toEqual(
+      await query(warehouse, `SELECT sum(amount) FROM fct_sales WHERE date_key = '2018-09-07'`),
+    );
+    expect(await query(warehouse, `SELECT value FROM mart_orders_7d WHERE period_start = '2018-09-07'`)).toEqual(
+      await query(
+        warehouse,
+        `SELECT count(DISTINCT order_id) FROM fct_sales WHERE date_key BETWEEN '2018-09-01' AND '2018-09-07'`,
+      ),
+    );
+    expect(await query(warehouse, `SELECT count(*), sum(value) FROM mart_customer_ltv`)).toEqual(
+      await query(warehouse, `SELECT count(DISTINCT customer_id), sum(amount) FROM fct_sales`),
+    );
+  });
+
+  it('rejects a metric it cannot turn into SQL, naming the metric and the reason', () => {
+    expect(() => metricMartSql({ name: 'bad', grain: 'day', aggregation: 'sum(amount); drop table x' })).toThrow(
+      expect.objectContaining({ type: 'AgentRejected', message: expect.stringContaining('metric bad: aggregation') }),
+    );
+    expect(() => metricMartSql({ name: 'bad', grain: 'fortnight' })).toThrow('grain "fortnight"');
+    expect(() => metricMartSql({ name: 'bad', grain: 'day', aggregation: 'sum(price)' })).toThrow('no column "price"');
   });
 });
