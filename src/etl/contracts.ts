@@ -6,6 +6,11 @@ import { ExtractionMethod } from '../contracts/stream-to-builder.js';
 export const PostgresConnection = contract({
   kind: z.literal('postgres'),
   url_env: identifier.default('SOURCE_DATABASE_URL'),
+  /**
+   * The server takes one client at a time (the embedded PGlite over pglite-socket drops a second connection):
+   * extract runs in this process then take turns on it, each holding its turn from reading the cursor to COMMIT.
+   */
+  single_client: z.boolean().default(false),
 });
 export type PostgresConnection = z.infer<typeof PostgresConnection>;
 

@@ -27,6 +27,23 @@ export interface ExtractOptions {
   readonly beforeCommit?: (stagingTable: string) => void | Promise<void>;
 }
 
+/** Runs in this process waiting for, or holding, a single-client source, by URL. */
+const sourceTurns = new Map<string, Promise<unknown>>();
+
+/** Waits for this process's turn on a single-client source; resolves to the function that ends the turn. */
+async function takeSourceTurn(url: string): Promise<() => void> {
+  const previous = sourceTurns.get(url) ?? Promise.resolve();
+  let release: () => void = () => undefined;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  const turn = previous.then(() => mine);
+  sourceTurns.set(url, turn);
+  await previous;
+  return () => {
+    release();
+    if (sourceTurns.get(url) === turn) sourceTurns.delete(url);
+  };
+}
+
 /** The staging table a connector loads: the source table's name without its schema. */
 export function stagingTableOf(spec: ConnectorSpec): string {
   return spec.table.split('.').pop() ?? spec.table;
@@ -57,7 +74,20 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
   const env = options.env ?? process.env;
   const clients = new Map<string, pg.Client>();
   const tables: ExtractedTable[] = [];
+  // Turns on single-client sources are taken before the first cursor is read, so a run that waited reads the
+  // cursor the previous run committed. In URL order, so two runs never wait on each other.
+  const singleClientUrls = [
+    ...new Set(
+      specs.flatMap((spec) => {
+        const conn = connectionOf(spec, options.connections);
+        const url = conn.kind === 'postgres' && conn.single_client ? env[conn.url_env] : undefined;
+        return url !== undefined && url !== '' ? [url] : [];
+      }),
+    ),
+  ].sort();
+  const releases: (() => void)[] = [];
   try {
+    for (const url of singleClientUrls) releases.push(await takeSourceTurn(url));
     for (const spec of specs) {
       options.signal?.throwIfAborted();
       const conn = connectionOf(spec, options.connections);
@@ -121,6 +151,7 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
     }
   } finally {
     for (const client of clients.values()) await client.end().catch(() => undefined);
+    for (const release of releases.reverse()) release();
   }
   return { high_watermark: options.highWatermark ?? null, tables };
 }

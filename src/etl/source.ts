@@ -50,7 +50,10 @@ export async function openSourceDatabase(
  * reach the warehouse as the source wrote them and timestamps do not shift with the local time zone.
  */
 export function textClient(url: string): pg.Client {
-  return new pg.Client({ connectionString: url, types: { getTypeParser: () => (value: string) => value } });
+  const client = new pg.Client({ connectionString: url, types: { getTypeParser: () => (value: string) => value } });
+  // A dropped connection also fails the pending query; without a listener it would crash the process too.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Runs `fn` on one connection to the source, closed afterwards (PGlite serves one client at a time). */

@@ -17,7 +17,7 @@ await runExtract(
   })),
   {
     warehouse,
-    connections: { shop: { kind: 'postgres', url_env: 'SHOP_URL' } },
+    connections: { shop: { kind: 'postgres', url_env: 'SHOP_URL', single_client: true } },
     beforeCommit: async (table) => {
       if (table !== 'orders') return;
       console.log('inside the orders transaction');

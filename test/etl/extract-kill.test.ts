@@ -47,7 +47,7 @@ describe('extract survives a SIGKILL inside its transaction', () => {
   });
 
   it('leaves rows and cursor as they were, releases the file, and the next run loads exactly the missed rows', async () => {
-    const connections = { shop: { kind: 'postgres', url_env: 'SHOP_URL' } as const };
+    const connections = { shop: { kind: 'postgres', url_env: 'SHOP_URL', single_client: true } as const };
     const env = { SHOP_URL: source.url };
     await runExtract(specs, { warehouse, connections, env });
     const before = await snapshot(warehouse);

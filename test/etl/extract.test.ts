@@ -67,7 +67,10 @@ describe.each([
   let stop: () => Promise<void> = async () => undefined;
   let dir = '';
   let warehouse = '';
-  const connections = { shop: PostgresConnection.parse({ kind: 'postgres', url_env: 'SHOP_URL' }) };
+  const single = engine.startsWith('PGlite');
+  const connections = {
+    shop: PostgresConnection.parse({ kind: 'postgres', url_env: 'SHOP_URL', single_client: single }),
+  };
   const run = (extra: Partial<Parameters<typeof runExtract>[1]> = {}) =>
     runExtract(specs(), { warehouse, connections, env: { SHOP_URL: url }, ...extra });
 
@@ -208,4 +211,21 @@ describe.each([
       );
     },
   );
+
+  // PGlite drops a second concurrent client: runs in one process take turns on it, the second after the first's COMMIT.
+  it.runIf(engine.startsWith('PGlite'))('serializes concurrent runs on a single-client source', async () => {
+    await withSource(url, (client) =>
+      simulateShopChanges(client, { at: '2030-01-03 08:00:00', newOrders: 4, updates: 1 }),
+    );
+    const orders = specs().slice(0, 1);
+    const both = await Promise.all([
+      runExtract(orders, { warehouse, connections, env: { SHOP_URL: url } }),
+      runExtract(orders, { warehouse, connections, env: { SHOP_URL: url } }),
+    ]);
+    expect(both.map((r) => r.tables[0]?.rows)).toEqual([5, 0]);
+    expect(both[1]?.tables[0]?.cursor_from).toBe('2030-01-03 08:00:00');
+    expect(await warehouseRows(warehouse, ORDERS_SQL.replace('{t}', 'staging.orders'))).toEqual(
+      await sourceRows(url, ORDERS_SQL.replace('{t}', 'jaffle.orders')),
+    );
+  });
 });

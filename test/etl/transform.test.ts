@@ -52,7 +52,7 @@ describe('transform: dbt over the extracted staging tables', () => {
       }));
       await runExtract(specs, {
         warehouse,
-        connections: { shop: { kind: 'postgres', url_env: 'SHOP_URL' } },
+        connections: { shop: { kind: 'postgres', url_env: 'SHOP_URL', single_client: true } },
         env: { SHOP_URL: source.url },
       });
     } finally {
