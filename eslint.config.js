@@ -27,7 +27,7 @@ const NODE_BUILTINS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', '.temporal', 'scratch', 'test-results', 'bin', '.dbt'] },
+  { ignores: ['node_modules', 'dist', 'out', '.temporal', '.tools', 'scratch', 'test-results', 'bin', '.dbt'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -50,7 +50,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts', 'src/flows.ts', 'src/names.ts', 'src/errors.ts'],
+    files: [
+      'src/workflows/**/*.ts',
+      'src/identity/**/*.ts',
+      'src/flows.ts',
+      'src/field.ts',
+      'src/temporal/failure-converter.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

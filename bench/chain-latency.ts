@@ -4,6 +4,7 @@
  * figures compare orchestration overhead only. Reports the figures; it asserts nothing.
  *
  *   npm run bench -- --chains 200 --throughput 400 --concurrency 20 [--warmup 20] [--block 20] [--breakdown 20]
+ *     [--tracing on]   (our worker with the traced bundle and tracing interceptors, spans dropped: their cost)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +20,10 @@ import { AgentRegistry } from '../src/agents/registry.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { bundleOptions } from '../src/temporal/bundle.js';
+import { registerTracing } from '../src/temporal/telemetry.js';
+import { createWorker } from '../src/worker.js';
 import { baselineActivities } from './baseline-activities.js';
 import type { baselineChain } from './baseline-workflows.js';
 import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
@@ -34,6 +38,7 @@ interface Options {
   readonly warmup: number;
   readonly block: number;
   readonly breakdown: number;
+  readonly tracing: boolean;
 }
 
 /** One way of running a chain; `run` returns its workflow id once the chain has completed. */
@@ -67,6 +72,7 @@ const FLAGS = {
   warmup: { type: 'string', default: '20' },
   block: { type: 'string', default: '20' },
   breakdown: { type: 'string', default: '20' },
+  tracing: { type: 'string', default: 'off' },
 } as const;
 
 function parseOptions(): Options {
@@ -84,7 +90,11 @@ function parseOptions(): Options {
     }
     return n;
   };
+  if (values.tracing !== 'on' && values.tracing !== 'off') {
+    throw new UsageError(`--tracing: expected on or off, got ${values.tracing}`);
+  }
   return {
+    tracing: values.tracing === 'on',
     chains: int('chains', 1),
     throughput: int('throughput', 1),
     concurrency: int('concurrency', 1),
@@ -105,7 +115,7 @@ async function main(): Promise<void> {
     const server = await resolveServer({ log: (line) => console.log(`[server] ${line}`) });
     cleanups.push(() => server.stop());
     const [oursBundle, baselineBundle] = await Promise.all([
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+      bundleWorkflowCode({ ...bundleOptions({ traced: options.tracing, encrypted: false }), logger: quietLogger }),
       bundleWorkflowCode({ workflowsPath: BASELINE_WORKFLOWS_PATH, logger: quietLogger }),
     ]);
     const { client, close } = await connectClient(server.target);
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
       agents: new AgentRegistry(parseAgentsFile(AGENTS_YAML, 'bench agents.yaml')),
       outDir,
       builtins: NOOP_AGENTS,
+      ...(options.tracing ? { tracing: await registerTracing(new NoopSpanProcessor(), 'nowhere', 'bench') } : {}),
       workflowBundle: { code: oursBundle.code },
     });
     const baselineWorker = await Worker.create({
@@ -172,7 +183,7 @@ async function main(): Promise<void> {
       `Pattern A (schema → stream → builder), no-op agents; warm-up ${options.warmup} sequential + ${options.warmup} at ` +
         `concurrency ${options.concurrency} per side; ${options.chains} sequential and ${options.throughput} at ` +
         `concurrency ${options.concurrency} per side, in alternating blocks of ${options.block} (sequential) and ` +
-        `${throughputBlock(options)} (throughput)`,
+        `${throughputBlock(options)} (throughput)${options.tracing ? '; ours with tracing on (spans dropped)' : ''}`,
     );
     // Both workers poll for the whole run, so neither gets the machine to itself.
     const measured = await oursWorker.runUntil(() =>

@@ -2,17 +2,19 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadAgentsFile } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
 import { readFlowInput, flowArg } from './cli/input.js';
 import { chainReport } from './cli/render.js';
 import { FLOW_NAMES } from './flows.js';
-import { DEFAULT_AGENTS_FILE } from './names.js';
+import { DEFAULT_AGENTS_FILE } from './identity/index.js';
 import { startChain, waitChain } from './temporal/chains.js';
 import { connectClient } from './temporal/connection.js';
 import { connectWorker } from './temporal/worker-connection.js';
 import { resolveServer } from './temporal/devserver.js';
+import { uiLink } from './temporal/ui.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { codecConfigFromEnv } from './temporal/data-converter.js';
+import { RedactingLogger } from './temporal/redacting-logger.js';
 import { createWorker } from './worker.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -31,8 +33,10 @@ async function demo(): Promise<number> {
   });
   const outDir = resolve(values.out);
   // The demo prints its own story; the SDK speaks up only for warnings.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const agents = new AgentRegistry(await loadAgentsFile(values.agents));
+  // With a codec key, failure messages are encrypted in history; the log keeps them out too (as the worker's).
+  const logger = new DefaultLogger('WARN');
+  Runtime.install({ logger: codecConfigFromEnv().keys.length > 0 ? new RedactingLogger(logger) : logger });
+  const agents = await AgentRegistry.fromFile(values.agents);
   const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
   const connection = await connectWorker(server.target);
   const { client, close } = await connectClient(server.target);
@@ -52,7 +56,11 @@ async function demo(): Promise<number> {
       const started = await startChain(client, flow, payload);
       const outcome = await waitChain(started.handle);
       if (outcome.status !== 'COMPLETED') failed += 1;
-      console.log(chainReport(started.workflowId, started.runId, outcome, server.uiUrl));
+      const link =
+        server.uiUrl !== undefined
+          ? uiLink(server.uiUrl, server.target.namespace, started.workflowId, started.runId)
+          : undefined;
+      console.log(chainReport(started.workflowId, outcome, link));
       console.log('');
     }
     console.log(`${FLOW_NAMES.length - failed} of ${FLOW_NAMES.length} chains completed; artifacts under ${outDir}`);

@@ -1,16 +1,25 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { msToNumber } from '@temporalio/common/lib/time.js';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
-import { AgentsFileError, loadAgentsFile } from './agents/config.js';
+import { AgentsFileError } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
-import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './names.js';
+import { DEFAULT_AGENTS_FILE, DEFAULT_OUT_DIR, TASK_QUEUE } from './identity/index.js';
 import { ServerUnreachableError, targetFromEnv, taskQueueFromEnv } from './temporal/connection.js';
+import { buildDataConverter, CodecConfigError, codecConfigFromEnv } from './temporal/data-converter.js';
 import { prepareNamespace } from './temporal/search-attributes.js';
 import { connectWorker } from './temporal/worker-connection.js';
 import { workflowSource } from './temporal/bundle.js';
+import {
+  installRuntime,
+  startTracing,
+  TelemetryConfigError,
+  workerTelemetryOptions,
+  type Tracing,
+} from './temporal/telemetry.js';
 
 export { WORKFLOWS_PATH } from './temporal/bundle.js';
 
@@ -27,6 +36,10 @@ export interface WorkerDeps {
   readonly env?: NodeJS.ProcessEnv;
   /** Milliseconds running activities may go on after shutdown begins before they are cancelled (default 30 s). */
   readonly shutdownGraceMs?: number;
+  /** Exports a span per chain and per handoff when set (telemetry.ts), with the traced workflow bundle. */
+  readonly tracing?: Tracing;
+  /** The project's data converter; by default built from `env` (codec keys, payload store). */
+  readonly dataConverter?: DataConverter;
 }
 
 /** The default grace period of a stopping worker: long enough for a typical agent call to finish. */
@@ -34,21 +47,29 @@ export const DEFAULT_SHUTDOWN_GRACE = '30s';
 
 /** The one place dependencies are wired into activities. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const codec = codecConfigFromEnv(deps.env ?? process.env);
   const activities = createActivities({
+    maxPayloadBytes: codec.hardLimitBytes,
     agents: deps.agents,
     builtins: deps.builtins ?? BUILTIN_AGENTS,
     outDir: resolve(deps.outDir),
     ...(deps.env !== undefined ? { env: deps.env } : {}),
   });
+  const source =
+    deps.workflowBundle !== undefined
+      ? { workflowBundle: deps.workflowBundle }
+      : workflowSource({ traced: deps.tracing !== undefined, encrypted: codec.keys.length > 0 });
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     activities,
+    dataConverter: deps.dataConverter ?? buildDataConverter(codec),
     shutdownGraceTime: deps.shutdownGraceMs ?? msToNumber(DEFAULT_SHUTDOWN_GRACE),
     // A chain whose worker died waits this long for it before another worker takes its next step (default 10 s).
     stickyQueueScheduleToStartTimeout: '2s',
-    ...(deps.workflowBundle !== undefined ? { workflowBundle: deps.workflowBundle } : workflowSource()),
+    ...source,
+    ...workerTelemetryOptions(deps.tracing, 'workflowBundle' in source),
   });
 }
 
@@ -59,7 +80,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
 async function main(): Promise<void> {
   const agentsFile = process.env.AGENTS_FILE ?? DEFAULT_AGENTS_FILE;
   const grace = shutdownGraceFromEnv();
-  const agents = new AgentRegistry(await loadAgentsFile(agentsFile));
+  // With a codec key, error messages are encrypted in history: keep them out of the log too.
+  const codec = codecConfigFromEnv();
+  const agents = await AgentRegistry.fromFile(agentsFile);
+  const metrics = await installRuntime(process.env, codec.keys.length > 0);
+  const tracing = await startTracing('stream-collab-worker');
   const target = targetFromEnv();
   await prepareNamespace(target);
   const connection = await connectWorker(target);
@@ -72,9 +97,19 @@ async function main(): Promise<void> {
       agents,
       outDir: process.env.OUT_DIR ?? DEFAULT_OUT_DIR,
       shutdownGraceMs: grace,
+      ...(tracing !== undefined ? { tracing } : {}),
     });
     console.log(
       `worker: task queue ${taskQueue} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
+    );
+    if (metrics !== undefined) console.log(`worker: Prometheus metrics on http://${metrics}/metrics`);
+    if (tracing !== undefined) console.log(`worker: OpenTelemetry traces to ${tracing.url}`);
+    const encryption =
+      codec.keys[0] !== undefined
+        ? `encrypted with key ${codec.keys[0].id} (${codec.keys.length} decrypt)`
+        : 'not encrypted (no STREAM_COLLAB_CODEC_KEYS)';
+    console.log(
+      `worker: payloads ${encryption}; above ${codec.refThresholdBytes} bytes by reference in ${codec.payloadDir}`,
     );
     // Worker.run() shuts down on SIGINT/SIGTERM: it stops polling, running activities get the grace period to
     // finish (then they are cancelled and retried elsewhere), and it returns.
@@ -82,6 +117,7 @@ async function main(): Promise<void> {
     console.log('worker: stopped');
   } finally {
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 
@@ -109,7 +145,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(
-        err instanceof AgentsFileError || err instanceof WorkerConfigError
+        err instanceof AgentsFileError ||
+          err instanceof WorkerConfigError ||
+          err instanceof TelemetryConfigError ||
+          err instanceof CodecConfigError
           ? 2
           : err instanceof ServerUnreachableError
             ? 3

@@ -35,6 +35,7 @@ describe('agents.yaml', () => {
     expect(registry.policy('builder')).toEqual({
       ...DEFAULT_POLICY,
       transport: 'http',
+      binding: file.agents.builder,
       timeoutMs: 1500,
       maximumAttempts: 8,
       backoffCoefficient: 3,
@@ -113,5 +114,30 @@ describe('agents.yaml', () => {
       },
     ]);
     expect(issuesOf(text, { BUILDER_TOKEN: 't' })).toEqual([]);
+  });
+});
+
+describe('a misspelt key in agents.yaml', () => {
+  it.each(['trasnport', 'transprot', 'tranport'])(
+    '%s gets "did you mean transport", not "missing transport"',
+    (key) => {
+      expect(issuesOf(agentsYaml({ builder: `${key}: http\nurl: http://127.0.0.1:9/x` }))).toEqual([
+        {
+          path: `agents.builder.${key}`,
+          message: `unknown field "${key}"; did you mean "transport"?`,
+          line: expect.any(Number),
+        },
+      ]);
+    },
+  );
+
+  it('a binding without anything like a transport is still "missing"', () => {
+    expect(issuesOf(agentsYaml({ builder: 'url: http://127.0.0.1:9/x' }))).toEqual([
+      {
+        path: 'agents.builder.transport',
+        message: 'missing required field (expected one of "builtin" | "http" | "command")',
+        line: expect.any(Number),
+      },
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChain, waitChain } from '../src/temporal/chains.js';
-import { backfillWorkflowId } from '../src/temporal/ids.js';
+import { backfillWorkflowId } from '../src/identity/index.js';
 import { cli } from './cli-process.js';
 import { startWorker, testClient, unique, workflowExists, type TestWorker } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
-import { defaultChainId } from '../src/temporal/ids.js';
+import { defaultChainId } from '../src/identity/index.js';
 import { lookupStatuses } from '../src/temporal/statuses.js';
 import { pauseSignal, resumeSignal, type BackfillProgress } from '../src/workflows/backfill.js';
 import {

@@ -203,11 +203,11 @@ describe('the built-in Radar', () => {
     });
     const checks = reply.checks as { check: string; status: string; actual?: number }[];
     expect(checks.map((c) => [c.check, c.status, c.actual])).toEqual([
-      ['row_count > 0', 'pass', 4],
-      ['no_nulls: order_id', 'fail', 1],
-      ['unique: order_id', 'fail', 1],
-      ["accepted_values: status in ('paid', 'refunded')", 'fail', 1],
-      ['row_count >= 4', 'pass', 4],
+      ['row_count > 0', 'passed', 4],
+      ['no_nulls: order_id', 'failed', 1],
+      ['unique: order_id', 'failed', 1],
+      ["accepted_values: status in ('paid', 'refunded')", 'failed', 1],
+      ['row_count >= 4', 'passed', 4],
       ['row_count > 0', 'skipped', undefined],
     ]);
     expect(reply.summary).toEqual({ passed: 2, failed: 3, skipped: 1 });

@@ -12,6 +12,7 @@ import { PipelineRequest } from '../src/contracts/pipeline-request.js';
 import type { StreamToCanvas } from '../src/contracts/stream-to-canvas.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { startWorker, testClient, unique, type TestWorker } from './helpers.js';
+import { pixel, rasterize, rectOf } from './raster.js';
 import { svgTexts, xmlProblems } from './xml.js';
 
 const EXAMPLE_C = join(import.meta.dirname, '..', 'examples', 'pipeline-visualization.yaml');
@@ -56,6 +57,7 @@ describe('the built-in Canvas renders SVG', () => {
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(xmlProblems(svg)).toEqual([]);
     expect(svg).not.toMatch(/@import|https?:\/\/(?!www\.w3\.org)/);
+    expect(svg).not.toMatch(/var\(|color-mix|--[\w-]+\s*:/);
     const texts = svgTexts(svg);
     const components = [...spec.components.sources, ...spec.components.processing, ...spec.components.sinks];
     expect(texts).toEqual(expect.arrayContaining([...components, 'Sources', 'Processing', 'Sinks']));
@@ -63,6 +65,23 @@ describe('the built-in Canvas renders SVG', () => {
     expect(svg).toContain('data-shape="cylinder"');
     expect(svg).toContain('data-shape="subroutine"');
     expect(svg).toContain('data-from="n_PostgreSQL" data-to="n_Kafka"');
+  });
+
+  it('pipeline.svg looks the same outside a browser: white background, literal fills, readable edge labels', async () => {
+    const spec = diagramSpec(PipelineRequest.parse(await readFlowInput('pipeline-visualization', EXAMPLE_C)));
+    const svg = svgOf(await canvas(envelope(spec), ctx));
+    const image = await rasterize(svg);
+    expect(pixel(image, 1, 1)).toEqual([255, 255, 255, 255]);
+    // An edge label's box: the renderer fills it with the background (without literal colours, solid black).
+    const label = rectOf(svg, 'class="edge-label"');
+    expect(pixel(image, label.x + 3, label.y + 3)).toEqual([255, 255, 255, 255]);
+    // A node: its fill colour as written in the SVG, not black.
+    const kafka = rectOf(svg, 'data-id="n_Kafka"');
+    const fill = /data-id="n_Kafka"[\s\S]*?<rect[^>]* fill="#([0-9a-f]{6})"/.exec(svg)?.[1] ?? '';
+    const written = [0, 2, 4].map((i) => parseInt(fill.slice(i, i + 2), 16));
+    const [r, g, b] = pixel(image, kafka.x + kafka.width / 2, kafka.y + kafka.height - 3);
+    expect([r, g, b].map((c, i) => Math.abs(c - (written[i] ?? -99)))).toEqual([0, 0, 0]);
+    expect(r + g + b).toBeGreaterThan(600);
   });
 
   it('keeps names with quotes, ampersands and angle brackets intact in Mermaid and SVG', async () => {

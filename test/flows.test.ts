@@ -97,12 +97,19 @@ describe('each pattern end to end with the built-in agents', () => {
     await conn.run('CREATE OR REPLACE TABLE fct_orders (order_id INTEGER, amount DECIMAL(18,2))');
     await conn.run('INSERT INTO fct_orders VALUES (1, 10), (2, 20), (NULL, 5)');
     conn.closeSync();
-    const { state } = await run('pipeline-testing');
+    const { state, status, failure } = await run('pipeline-testing');
     expect(state?.output?.checks).toMatchObject([
-      { check: 'row_count > 0', table: 'fct_orders', status: 'pass', actual: 3 },
-      { check: 'no_nulls: order_id', table: 'fct_orders', status: 'fail', actual: 1 },
+      { check: 'row_count > 0', table: 'fct_orders', status: 'passed', actual: 3 },
+      { check: 'no_nulls: order_id', table: 'fct_orders', status: 'failed', actual: 1 },
     ]);
     expect(state?.output?.summary).toEqual({ passed: 1, failed: 1, skipped: 0 });
+    // A failed check fails the chain: the agents did their job, the data is wrong.
+    expect(status).toBe('FAILED');
+    expect(failure).toEqual({
+      type: 'DataQualityFailed',
+      message: expect.stringContaining('1 data-quality check failed: no_nulls: order_id on fct_orders (actual 1)'),
+    });
+    expect(state?.handoffs.map((h) => h.status)).toEqual(['completed', 'completed']);
   });
 
   it('Pattern E: a priced provisioning plan', async () => {

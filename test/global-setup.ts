@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { codecConfigFromEnv, FAILURE_CONVERTER_PATH } from '../src/temporal/data-converter.js';
 import { resolveServer, type ResolvedServer } from '../src/temporal/devserver.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
 
@@ -29,7 +30,12 @@ export async function setup(project: TestProject): Promise<void> {
 export async function startServer(project: TestProject, options: { ui?: boolean }): Promise<ResolvedServer> {
   server = await resolveServer({ ...options, log: (line) => console.log(`[global-setup] ${line}`) });
   dir = await mkdtemp(join(tmpdir(), 'stream-collab-test-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    // As the worker picks its bundle: failures encoded in the sandbox only when the run has a codec key.
+    ...(codecConfigFromEnv().keys.length > 0 ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+    logger: quietLogger,
+  });
   const bundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
   project.provide('temporalAddress', server.target.connection.address);

@@ -9,12 +9,13 @@ import { inject } from 'vitest';
 import type { BuiltinAgents } from '../src/agents/builtin/index.js';
 import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
+import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { createWorker } from '../src/worker.js';
 
 let runtimeInstalled = false;
 
 /** Keeps the SDK's logs out of test output: failures under test are expected, and asserted on. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -25,10 +26,17 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function testClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+/** A client with the project's data converter, built from `env` like the CLI's (codec keys, payload store). */
+export async function testClient(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   return {
-    client: new Client({ connection, namespace: inject('temporalNamespace') }),
+    client: new Client({
+      connection,
+      namespace: inject('temporalNamespace'),
+      dataConverter: dataConverterFromEnv(env),
+    }),
     close: () => connection.close(),
   };
 }
@@ -60,6 +68,8 @@ export function agentsYaml(
 export async function startWorker(
   options: {
     agents?: string;
+    /** A registry of your own (e.g. one following a file) instead of one parsed from `agents`. */
+    registry?: AgentRegistry;
     builtins?: BuiltinAgents;
     outDir?: string;
     env?: NodeJS.ProcessEnv;
@@ -75,7 +85,7 @@ export async function startWorker(
     connection,
     namespace: inject('temporalNamespace'),
     taskQueue,
-    agents: new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
+    agents: options.registry ?? new AgentRegistry(parseAgentsFile(options.agents ?? agentsYaml(), 'agents.yaml', env)),
     outDir,
     env,
     ...(options.builtins !== undefined ? { builtins: options.builtins } : {}),

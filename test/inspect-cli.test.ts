@@ -6,14 +6,17 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { progressReport } from '../src/cli/backfill.js';
 import { readFlowInput } from '../src/cli/input.js';
+import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { loadChain } from '../src/cli/load-chain.js';
 import { FLOWS } from '../src/flows.js';
-import { StreamBackfill } from '../src/search-attributes.js';
+import { StreamBackfill } from '../src/identity/index.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import type { ChainInput, HandoffRecord } from '../src/workflows/chain.js';
 import { cli, ROOT } from './cli-process.js';
 import { agentsYaml, startWorker, testClient, unique, type TestWorker } from './helpers.js';
+import { pixel, rasterize, rectOf, type Raster } from './raster.js';
 import { svgTexts, xmlProblems } from './xml.js';
 
 let client: Client;
@@ -159,6 +162,48 @@ interface HandoffsDoc {
   handoffs: HandoffRecord[];
 }
 
+describe('tables', () => {
+  it('never cut an id, a partition or a status; only free text wraps', () => {
+    const chain = 'schema-to-pipeline/fct_daily_revenue_by_customer_segment/date_key=2026-11-01/0123456789ab';
+    const detail = 'AgentRejected: builder rejected the handoff (exit 65): unknown connector method "snapshot"';
+    const out = progressReport(
+      'backfill/schema-to-pipeline/fct_daily_revenue_by_customer_segment',
+      'COMPLETED',
+      {
+        backfillId: 'b',
+        flow: 'schema-to-pipeline',
+        mode: 'missing',
+        maxConcurrent: 4,
+        state: 'completed',
+        requested: 2,
+        counts: { pending: 0, running: 0, succeeded: 1, failed: 1, skipped: 0 },
+        complete: 1,
+        runs: 1,
+        peakRunning: 2,
+        maxHistoryLength: 20,
+        partitions: [
+          { partition: 'date_key=2026-11-01', workflowId: chain, status: 'succeeded' },
+          { partition: 'date_key=2026-11-02', workflowId: chain.replace('11-01', '11-02'), status: 'failed', detail },
+        ],
+      },
+      true,
+    );
+    const cells = (partition: string): string[] =>
+      (out.split('\n').find((l) => l.includes(partition)) ?? '').split('│').map((c) => c.trim());
+    expect(cells('date_key=2026-11-01')).toEqual(['', 'date_key=2026-11-01', 'succeeded', '', chain, '']);
+    expect(cells('date_key=2026-11-02')).toContain('failed');
+    expect(out).toContain(chain.replace('11-01', '11-02'));
+    expect(out).not.toContain('…');
+    expect(
+      out
+        .split('\n')
+        .filter((l) => l.includes('│'))
+        .map((l) => l.split('│')[3]?.trim())
+        .join(' '),
+    ).toContain('unknown connector method');
+  });
+});
+
 describe('handoffs', () => {
   it('prints every handoff with its full input and output as YAML, and the same as JSON', async () => {
     const r = await cli(['handoffs', ids.a]);
@@ -294,6 +339,29 @@ describe('lineage', () => {
     expect(bad.stderr).toContain('Allowed choices are mermaid, svg');
   });
 
+  it('the SVG shows completed agents green and the failed one red outside a browser too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lineage-'));
+    const drawn = async (id: string, file: string): Promise<{ svg: string; image: Raster }> => {
+      const out = join(dir, file);
+      expect((await cli(['lineage', id, '--format', 'svg', '--out', out])).code).toBe(0);
+      const svg = await readFile(out, 'utf8');
+      expect(svg).not.toMatch(/var\(|color-mix/);
+      return { svg, image: await rasterize(svg) };
+    };
+    const [done, failed] = await Promise.all([drawn(ids.a, 'a.svg'), drawn(ids.failed, 'failed.svg')]);
+    /** The colour inside an agent's box, below its label. */
+    const fillOf = ({ svg, image }: { svg: string; image: Raster }, agent: string): number[] => {
+      const box = rectOf(svg, `data-id="a_${agent}"`);
+      return pixel(image, box.x + box.width / 2, box.y + box.height - 3);
+    };
+    const green = ([r = 0, g = 0, b = 0]: number[]): boolean => g - r >= 8 && g - b >= 8;
+    const red = ([r = 0, g = 0, b = 0]: number[]): boolean => r - g >= 8 && r - b >= 8;
+    expect(['schema', 'stream', 'builder'].map((agent) => green(fillOf(done, agent)))).toEqual([true, true, true]);
+    expect(['schema', 'stream'].map((agent) => green(fillOf(failed, agent)))).toEqual([true, true]);
+    expect(red(fillOf(failed, 'builder'))).toBe(true);
+    expect(pixel(done.image, 1, 1)).toEqual([255, 255, 255, 255]);
+  });
+
   it('for a backfill, draws its partitions and their status, found by StreamBackfill', async () => {
     // Stands in for a backfill: a running workflow that, like the real one, carries its own id as StreamBackfill,
     // and whose chains carry it too. No worker polls its queue, so it runs until the test terminates it.
@@ -381,7 +449,11 @@ describe('export', () => {
       expect(history.events).toHaveLength(events.length);
       expect(r.stdout).toContain(`wrote ${file}: ${events.length} events of ${id}`);
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id),
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverterFromEnv() },
+          history,
+          id,
+        ),
       ).resolves.toBeUndefined();
     }
   });

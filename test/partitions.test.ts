@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandRange, parseDay, partitionForScheduledTime, PartitionRangeError } from '../src/partitions.js';
+import { expandRange, parseDay, partitionForScheduledTime, PartitionRangeError } from '../src/identity/index.js';
 
 describe('partitions', () => {
   it('a day range crossing a month end, both ends included', () => {

@@ -11,9 +11,16 @@ import { HandoffError, type Envelope, type Transport } from '../agents/transport
 import { commandTransport } from '../agents/transports/command.js';
 import { httpTransport } from '../agents/transports/http.js';
 import { checkContract, type ContractIssue } from '../contracts/index.js';
-import { FailureType } from '../errors.js';
+import {
+  attemptFailure,
+  carriedFailures,
+  FailureType,
+  KEPT_ATTEMPT_FAILURES,
+  type AttemptFailure,
+} from '../identity/index.js';
 import type { AgentName, ContractName, FlowName, Party } from '../flows.js';
 import { field } from '../field.js';
+import { checkPayloadSize } from './payload-size.js';
 
 export interface ActivityDeps {
   readonly agents: AgentRegistry;
@@ -21,6 +28,8 @@ export interface ActivityDeps {
   /** Artifacts go under `<outDir>/<chain>/<step>-<agent>/`; the built-in warehouse defaults to `<outDir>/warehouse.duckdb`. */
   readonly outDir: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Payloads above this many bytes fail the handoff with `PayloadsTooLarge` (no limit if unset). */
+  readonly maxPayloadBytes?: number;
 }
 
 /** One handoff as the workflow asks for it. */
@@ -34,6 +43,8 @@ export interface HandoffRequest {
   readonly inputContract: ContractName;
   readonly replyContract: ContractName;
   readonly payload: Record<string, unknown>;
+  /** The agent's binding and policy recorded when the chain started; absent from older chains (then: the live one). */
+  readonly policy?: AgentPolicy;
 }
 
 /** A file an agent produced, written by the activity; only this reference goes into history. */
@@ -50,6 +61,8 @@ export interface HandoffResult {
   readonly attempts: number;
   readonly transport: AgentBinding['transport'];
   readonly artifacts: readonly ArtifactRef[];
+  /** The attempts that failed before this one (the last few), oldest first. */
+  readonly failures: readonly AttemptFailure[];
 }
 
 /** What a failed attempt carries in its ApplicationFailure details, for the chain record. */
@@ -57,6 +70,19 @@ export interface HandoffFailureDetail {
   readonly attempt: number;
   readonly status?: number;
   readonly issues?: readonly { path: string; message: string }[];
+  /** Every kept failed attempt of this handoff, this one last. */
+  readonly failures: readonly AttemptFailure[];
+}
+
+/**
+ * What each attempt heartbeats. The worker flushes a failed attempt's last heartbeat before reporting the
+ * failure (the SDK's worker.ts: "Make sure to flush the last heartbeat"; checked on the dev server, throttling
+ * or not), and the server hands it to the next attempt as `heartbeatDetails`: that is how an attempt learns why
+ * the ones before it failed, so the chain can record them.
+ */
+interface AttemptProgress {
+  readonly attempt: number;
+  readonly failures: readonly AttemptFailure[];
 }
 
 /**
@@ -87,6 +113,7 @@ export function createActivities(deps: ActivityDeps) {
           command: binding.command,
           ...(binding.cwd !== undefined ? { cwd: binding.cwd } : {}),
           ...(binding.env !== undefined ? { env: binding.env } : {}),
+          ...(binding.format !== undefined ? { format: binding.format } : {}),
         });
       case 'builtin': {
         const impl = deps.builtins[agent];
@@ -105,8 +132,12 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** The timeout and retry policy of each agent, read once at the start of a chain and kept in its history. */
+    /**
+     * Each agent's binding and policy as agents.yaml has them now (re-read if it changed), run once as a chain
+     * starts: the result is kept in its history, and all its handoffs use it.
+     */
     async agentPolicies(agents: readonly AgentName[]): Promise<Record<string, AgentPolicy>> {
+      await deps.agents.refresh();
       return Object.fromEntries(agents.map((agent) => [agent, deps.agents.policy(agent)]));
     },
 
@@ -122,16 +153,22 @@ export function createActivities(deps: ActivityDeps) {
     async deliverHandoff(req: HandoffRequest): Promise<HandoffResult> {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
-      const binding = deps.agents.binding(req.to);
+      const binding = req.policy?.binding ?? deps.agents.binding(req.to);
+      // A local activity's attempts have no heartbeat to carry: only its last failure is known.
+      const earlier = ctx.info.isLocal ? [] : earlierFailures(ctx.info.heartbeatDetails, attempt);
+      const progress: AttemptProgress = { attempt, failures: earlier };
+      ctx.heartbeat(progress);
       // Heartbeats are how a cancelled chain reaches a running call (the SDK then aborts cancellationSignal) and
       // how the server notices a dead worker: several beats fit in the heartbeat timeout.
       const every = Math.min(HEARTBEAT_MS, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_MS) / 3));
-      const beat = setInterval(() => ctx.heartbeat(), every);
+      const beat = setInterval(() => ctx.heartbeat(progress), every);
+      let retryInvalidOutput = false;
       try {
         if (binding === undefined) {
           throw new HandoffError(FailureType.AgentRejected, `agent ${req.to} is not bound in agents.yaml`, false);
         }
-        const policy = deps.agents.policy(req.to);
+        const policy = req.policy ?? deps.agents.policy(req.to);
+        retryInvalidOutput = policy.retryInvalidOutput;
         const input = checkContract(req.inputContract, req.payload);
         if (!input.ok)
           throw contractError(
@@ -164,6 +201,7 @@ export function createActivities(deps: ActivityDeps) {
           attempt,
         });
         const { artifacts, reply } = splitArtifacts(raw);
+        checkPayloadSize(`${req.to}'s reply`, reply, deps.maxPayloadBytes);
         const checked = checkContract(req.replyContract, reply);
         if (!checked.ok) {
           throw contractError(
@@ -177,23 +215,36 @@ export function createActivities(deps: ActivityDeps) {
           join(deps.outDir, safeName(req.chainId), `${req.step}-${req.to}`),
           artifacts,
         );
-        return { payload: checked.value, attempts: attempt, transport: binding.transport, artifacts: written };
+        return {
+          payload: checked.value,
+          attempts: attempt,
+          transport: binding.transport,
+          artifacts: written,
+          failures: earlier,
+        };
       } catch (err) {
-        if (err instanceof HandoffError) {
-          const detail: HandoffFailureDetail = {
-            attempt,
-            ...(err.extra.status !== undefined ? { status: err.extra.status } : {}),
-            ...(err.extra.issues !== undefined ? { issues: err.extra.issues } : {}),
-          };
-          throw ApplicationFailure.create({
-            type: err.type,
-            message: err.message,
-            nonRetryable: !err.retryable,
-            details: [detail],
-            ...(err.extra.nextRetryDelayMs !== undefined ? { nextRetryDelay: err.extra.nextRetryDelayMs } : {}),
-          });
-        }
-        throw err;
+        // A cancelled chain's attempt is not a failure of the agent: let the SDK report the cancellation.
+        if (ctx.cancellationSignal.aborted) throw err;
+        const failure = classify(err, retryInvalidOutput);
+        const failures = [
+          ...earlier,
+          attemptFailure(attempt, failure.type, failure.message, failure.extra.status),
+        ].slice(-KEPT_ATTEMPT_FAILURES);
+        // Recorded by Temporal as this attempt's last heartbeat: the next attempt starts from it.
+        ctx.heartbeat({ attempt, failures } satisfies AttemptProgress);
+        const detail: HandoffFailureDetail = {
+          attempt,
+          ...(failure.extra.status !== undefined ? { status: failure.extra.status } : {}),
+          ...(failure.extra.issues !== undefined ? { issues: failure.extra.issues } : {}),
+          failures,
+        };
+        throw ApplicationFailure.create({
+          type: failure.type,
+          message: failure.message,
+          nonRetryable: !failure.retryable,
+          details: [detail],
+          ...(failure.extra.nextRetryDelayMs !== undefined ? { nextRetryDelay: failure.extra.nextRetryDelayMs } : {}),
+        });
       } finally {
         clearInterval(beat);
       }
@@ -202,6 +253,38 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 const HEARTBEAT_MS = 1000;
+
+/**
+ * Any error of an attempt as a typed one. Invalid output of every kind (not JSON, not YAML, a bad artifacts
+ * list, a broken reply contract) is retried exactly when the binding says `retry_invalid_output`; an error no
+ * transport classified becomes `HandoffFailed` (retried), so no chain ends as a bare `Error`.
+ */
+function classify(err: unknown, retryInvalidOutput: boolean): HandoffError {
+  if (err instanceof HandoffError) {
+    if (err.type !== FailureType.InvalidAgentOutput || err.retryable === retryInvalidOutput) return err;
+    return new HandoffError(err.type, err.message, retryInvalidOutput, err.extra);
+  }
+  const name = err instanceof Error ? err.name : typeof err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new HandoffError(FailureType.HandoffFailed, `${name}: ${message}`, true);
+}
+
+/**
+ * The failures of the attempts before `attempt`, from the last heartbeat Temporal recorded. An attempt that
+ * left no failure behind (timed out in Temporal, or lost with its worker) is recorded as `AttemptLost`.
+ */
+function earlierFailures(heartbeat: unknown, attempt: number): AttemptFailure[] {
+  if (attempt <= 1) return [];
+  const carried = carriedFailures(heartbeat);
+  const previous = attempt - 1;
+  if (carried.some((f) => f.attempt === previous)) return carried;
+  const lost = attemptFailure(
+    previous,
+    FailureType.AttemptLost,
+    `attempt ${previous} ended without a report: Temporal timed it out or its worker was lost`,
+  );
+  return [...carried, lost].slice(-KEPT_ATTEMPT_FAILURES);
+}
 
 export type Activities = ReturnType<typeof createActivities>;
 

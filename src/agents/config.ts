@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { contract, nonEmpty } from '../contracts/contract.js';
+import { contract, nearestField, nonEmpty } from '../contracts/contract.js';
 import type { ContractIssue } from '../contracts/issues.js';
 import { parseYaml } from '../contracts/yaml.js';
 import { FLOWS, type AgentName } from '../flows.js';
+import { field } from '../field.js';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -30,7 +31,10 @@ export const RetrySettings = contract({
 const common = {
   timeout: DurationMs.optional(),
   retry: RetrySettings.optional(),
-  /** Retry a reply that breaks its contract (an agent that is sometimes wrong) instead of failing at once. */
+  /**
+   * Retry invalid output of any kind (not JSON or YAML, a bad `artifacts` list, a reply that breaks its contract:
+   * an agent that is sometimes wrong) instead of failing at once.
+   */
   retry_invalid_output: z.boolean().optional(),
 };
 
@@ -52,6 +56,10 @@ export const HttpBinding = contract({
   ...common,
 });
 
+/** What a command agent reads and prints: `yaml` (the default) or `json`, for agents without a YAML library. */
+export const CommandFormat = z.enum(['yaml', 'json']);
+export type CommandFormat = z.infer<typeof CommandFormat>;
+
 export const CommandBinding = contract({
   transport: z.literal('command'),
   /** The program and its arguments; run without a shell. */
@@ -60,23 +68,45 @@ export const CommandBinding = contract({
     .min(1, { message: 'expected the program and its arguments, e.g. ["python3", "agent.py"]' }),
   cwd: nonEmpty.optional(),
   env: z.record(z.string(), z.string()).optional(),
+  /** How the payload goes in on stdin and the reply comes back on stdout: YAML (the default) or JSON. */
+  format: CommandFormat.optional(),
   ...common,
 });
 
 export const AgentBinding = z.discriminatedUnion('transport', [BuiltinBinding, HttpBinding, CommandBinding]);
 export type AgentBinding = z.infer<typeof AgentBinding>;
 
+/**
+ * A binding as written in agents.yaml. The transport picks which fields are known, so a misspelt `transport`
+ * (`trasnport`) would read as "missing transport"; it is reported as the misspelling it is instead.
+ */
+const BindingEntry = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (typeof value !== 'object' || value === null || field(value, 'transport') !== undefined) return;
+    for (const key of Object.keys(value)) {
+      if (nearestField(key, ['transport']) !== 'transport') continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `unknown field "${key}"; did you mean "transport"?`,
+        params: { kind: 'misspelt-field', expected: 'transport' },
+      });
+    }
+  })
+  .pipe(AgentBinding);
+
 /** agents.yaml: which transport each agent is reached by, and its timeout and retry policy. */
 export const AgentsFile = contract({
   defaults: contract({ ...common }).optional(),
   agents: contract({
-    schema: AgentBinding.optional(),
-    stream: AgentBinding.optional(),
-    builder: AgentBinding.optional(),
-    pulse: AgentBinding.optional(),
-    canvas: AgentBinding.optional(),
-    radar: AgentBinding.optional(),
-    scaffold: AgentBinding.optional(),
+    schema: BindingEntry.optional(),
+    stream: BindingEntry.optional(),
+    builder: BindingEntry.optional(),
+    pulse: BindingEntry.optional(),
+    canvas: BindingEntry.optional(),
+    radar: BindingEntry.optional(),
+    scaffold: BindingEntry.optional(),
   }),
 });
 export type AgentsFile = z.infer<typeof AgentsFile>;

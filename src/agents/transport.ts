@@ -1,4 +1,4 @@
-import type { FailureType } from '../errors.js';
+import type { FailureType } from '../identity/index.js';
 import type { AgentName, ContractName, FlowName, Party } from '../flows.js';
 
 /**

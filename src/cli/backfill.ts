@@ -1,8 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
-import Table from 'cli-table3';
 import type { FlowName } from '../flows.js';
-import { expandRange, GRAINS, isGrain, PartitionRangeError } from '../partitions.js';
 import {
   backfillInput,
   backfillProgress,
@@ -12,7 +10,14 @@ import {
   type StartBackfillOptions,
 } from '../temporal/backfills.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
-import { defaultChainId } from '../temporal/ids.js';
+import {
+  defaultChainId,
+  expandRange,
+  GRAINS,
+  isGrain,
+  PartitionRangeError,
+  type PartitionSource,
+} from '../identity/index.js';
 import { lookupStatuses } from '../temporal/statuses.js';
 import {
   MAX_CONCURRENT,
@@ -21,9 +26,9 @@ import {
   skipReason,
   type BackfillMode,
   type BackfillProgress,
-  type PartitionSource,
 } from '../workflows/backfill.js';
 import { printJson, withClient } from './context.js';
+import { cliTable } from './render.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg, readFlowInput } from './input.js';
 
@@ -138,7 +143,7 @@ async function dryRun(client: Client, options: StartBackfillOptions & { partitio
   });
   const toRun = rows.filter((r) => r.action === 'run').length;
   if (rows.length > 0) {
-    const table = new Table({ head: ['partition', 'chain now', 'would', 'why'], style: { head: [], border: [] } });
+    const table = cliTable(['partition', 'chain now', 'would', 'why']);
     for (const r of rows)
       table.push([r.partition, r.current.toLowerCase().replace('_', ' '), r.action, r.reason ?? '']);
     console.log(table.toString());
@@ -213,12 +218,7 @@ export function progressReport(workflowId: string, status: string, p: BackfillPr
   ];
   const shown = all ? p.partitions : p.partitions.filter((x) => x.status !== 'succeeded' && x.status !== 'pending');
   if (shown.length > 0) {
-    const table = new Table({
-      head: ['partition', 'status', 'detail', 'chain'],
-      style: { head: [], border: [] },
-      wordWrap: true,
-      colWidths: [24, 10, 60, 50],
-    });
+    const table = cliTable(['partition', 'status', 'detail', 'chain'], { 2: 60 });
     for (const x of shown.slice(0, all ? undefined : 50))
       table.push([x.partition, x.status, x.detail ?? '', x.workflowId]);
     lines.push(table.toString());

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { DEFAULT_ADDRESS } from '../names.js';
 import type { ServerTarget } from '../temporal/connection.js';
+import { uiBase, uiLink } from '../temporal/ui.js';
 
 /**
  * Runs `fn` with a client on the server from the environment, closing the connection afterwards. The SDK is
@@ -17,12 +17,10 @@ export async function withClient<T>(fn: (client: Client, target: ServerTarget) =
   }
 }
 
-/** The Temporal UI base URL: TEMPORAL_UI_URL, or the dev server's default when talking to a local dev server. */
-export function uiBase(target: ServerTarget, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.TEMPORAL_UI_URL !== undefined && env.TEMPORAL_UI_URL !== '') return env.TEMPORAL_UI_URL;
-  return target.connection.address === DEFAULT_ADDRESS || target.connection.address === '127.0.0.1:7233'
-    ? 'http://localhost:8233'
-    : undefined;
+/** The run's page in the Temporal UI of the target's server, when where that UI is can be known. */
+export function runLink(target: ServerTarget, workflowId: string, runId: string): string | undefined {
+  const base = uiBase(target.connection.address);
+  return base !== undefined ? uiLink(base, target.namespace, workflowId, runId) : undefined;
 }
 
 export function printJson(value: unknown): void {

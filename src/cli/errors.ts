@@ -7,6 +7,11 @@ export const ExitCode = {
   Usage: 2,
   /** The Temporal server could not be reached. */
   Unreachable: 3,
+  /**
+   * sysexits' EX_SOFTWARE: the CLI itself failed on something it did not expect (a bug, or a setting it could
+   * not use). One line says what; `--debug` adds the stack trace. Not "workflow failed", not "bad input".
+   */
+  Software: 70,
 } as const;
 
 /** Bad usage or input: printed as is, exit 2, and nothing was started. */

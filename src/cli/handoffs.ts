@@ -50,6 +50,7 @@ function ordered(h: HandoffRecord): Record<string, unknown> {
     ...(startedAt !== undefined ? { startedAt } : {}),
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     ...(h.error !== undefined ? { error: h.error } : {}),
+    ...(h.failures !== undefined ? { failures: h.failures } : {}),
     artifacts: h.artifacts,
     ...(h.input !== undefined ? { input: h.input } : {}),
     ...(h.output !== undefined ? { output: h.output } : {}),

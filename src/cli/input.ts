@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { CONTRACTS, formatIssues } from '../contracts/index.js';
-import { parseYaml } from '../contracts/yaml.js';
+import { MAX_YAML_BYTES, parseYaml } from '../contracts/yaml.js';
 import { FLOW_NAMES, FLOWS, isFlowName, type ContractName, type FlowName } from '../flows.js';
 import { UsageError } from './errors.js';
 
@@ -21,18 +21,39 @@ export interface FileRole {
 
 /**
  * Reads a YAML file and checks it against a schema at the edge, before anything is started: an unreadable
- * file, a YAML error or a contract issue is a usage error pointing at the file, line and column.
+ * file, a YAML error or a contract issue is a usage error pointing at the file, line and column. A file unfit
+ * to parse at all (over {@link MAX_YAML_BYTES}, checked before reading; binary; nested too deep; an alias
+ * bomb) is refused at once in one line naming the file.
  */
 export async function readCheckedYaml<T>(file: string, schema: z.ZodType<T>, role: FileRole): Promise<T> {
+  const cannot = (err: unknown): UsageError =>
+    new UsageError(`cannot read ${role.noun} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  let bytes: Buffer;
+  try {
+    const { size } = await stat(file);
+    if (size > MAX_YAML_BYTES) {
+      throw new UsageError(`${file} is not ${role.valid}: too large: ${size} bytes, the limit is ${MAX_YAML_BYTES}`);
+    }
+    bytes = await readFile(file);
+  } catch (err) {
+    throw err instanceof UsageError ? err : cannot(err);
+  }
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${role.noun} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(
+      `${file} is not ${role.valid}: not a YAML text file: bytes that are not UTF-8 (binary content?)`,
+    );
   }
   const parsed = parseYaml(text, schema);
-  if (!parsed.ok) throw new UsageError(`${file} is not ${role.valid}:\n${indent(formatIssues(parsed.issues, file))}`);
-  return parsed.value;
+  if (parsed.ok) return parsed.value;
+  const [only] = parsed.issues;
+  if (parsed.issues.length === 1 && only?.path === '(file)') {
+    const at = only.line !== undefined ? ` (${file}:${only.line}:${only.column ?? 1})` : '';
+    throw new UsageError(`${file} is not ${role.valid}: ${only.message}${at}`);
+  }
+  throw new UsageError(`${file} is not ${role.valid}:\n${indent(formatIssues(parsed.issues, file))}`);
 }
 
 /** A payload file checked against a named contract. */

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { mermaidLabel as label } from '../render/mermaid.js';
 import { mermaidToSvg } from '../render/svg.js';
-import { StreamBackfill } from '../search-attributes.js';
+import { parseWorkflowId, StreamBackfill } from '../identity/index.js';
 import type { ChainState, HandoffRecord } from '../workflows/chain.js';
 import { ExitCode, UsageError } from './errors.js';
 import { chainTypesClause, listChains, quote, type ChainListing } from './list.js';
@@ -19,8 +19,6 @@ const MAX_PARTITION_NODES = 40;
 /** Partitions read from visibility for the counts. */
 const MAX_PARTITIONS = 1000;
 
-const PREFIX_BACKFILL = 'backfill/';
-
 /**
  * `lineage <workflowId>`: the chain as a diagram, agents as nodes and handoffs as edges labelled with step,
  * contracts and attempts, the failed handoff in red; with what it came from (the chain it replays, the backfill
@@ -33,7 +31,11 @@ export async function lineageCommand(workflowId: string, options: LineageOptions
   const mermaid = await withClient(async (client) => {
     const loaded = await loadChain(client, workflowId);
     const partitions = await backfillPartitions(client, workflowId);
-    if (loaded.outcome.state === undefined && partitions.length === 0 && !workflowId.startsWith(PREFIX_BACKFILL)) {
+    if (
+      loaded.outcome.state === undefined &&
+      partitions.length === 0 &&
+      parseWorkflowId(workflowId).kind !== 'backfill'
+    ) {
       throw new UsageError(`${workflowId} is a ${loaded.description.type} workflow, neither a chain nor a backfill`);
     }
     return lineageMermaid(loaded, partitions);
@@ -80,11 +82,7 @@ function drawChain(g: Flowchart, workflowId: string, status: string, state: Chai
     state.partition !== undefined && !workflowId.includes(state.partition) ? ` · ${state.partition}` : '';
   g.open('chain', `${workflowId}${partition} · ${status}`);
   const parties = [...new Set(state.handoffs.flatMap((h) => [h.from, h.to]))];
-  for (const party of parties) {
-    const last = state.handoffs.filter((h) => h.to === party).at(-1);
-    const cls = last?.status === 'failed' ? 'failed' : last?.status === 'running' ? 'running' : undefined;
-    g.node(agentId(party), [party], cls);
-  }
+  for (const party of parties) g.node(agentId(party), [party], partyClass(state, party));
   g.close();
   for (const h of state.handoffs) {
     const pending = h.status === 'pending' || h.status === 'reused';
@@ -139,6 +137,18 @@ function edgeLabel(h: HandoffRecord): string[] {
     reused: 'reused (recorded)',
   };
   return [`${h.step} · ${h.inputContract}`, `↩ ${h.replyContract}`, outcome[h.status]];
+}
+
+/**
+ * An agent's colour: that of the last handoff to it (a reused one was completed by the chain replayed), or, for
+ * the first party, completed once its handoff went through. Pending agents keep the renderer's neutral box.
+ */
+function partyClass(state: ChainState, party: string): string | undefined {
+  const into = state.handoffs.filter((h) => h.to === party).at(-1);
+  const status = into?.status ?? state.handoffs.find((h) => h.from === party)?.status;
+  if (status === 'completed' || status === 'reused') return 'completed';
+  if (into === undefined) return undefined;
+  return status === 'failed' ? 'failed' : status === 'running' ? 'running' : undefined;
 }
 
 /** Who hands over the first payload: where a backfill or a replay feeds the chain. */

@@ -1,11 +1,11 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import Table from 'cli-table3';
 import { FLOWS } from '../flows.js';
-import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../search-attributes.js';
+import { StreamBackfill, StreamFlow, StreamPartition, StreamReplayOf, StreamStep } from '../identity/index.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg } from './input.js';
 import { CHAIN_WORKFLOW_TYPES } from './load-chain.js';
 import { printJson, withClient } from './context.js';
+import { cliTable } from './render.js';
 
 export interface ListOptions {
   readonly flow?: string;
@@ -63,10 +63,7 @@ export async function listCommand(options: ListOptions, now: Date = new Date()):
       console.log(`no chains match: ${query}`);
       return ExitCode.Ok;
     }
-    const table = new Table({
-      head: ['workflow id', 'flow', 'partition', 'status', 'step', 'started'],
-      style: { head: [], border: [] },
-    });
+    const table = cliTable(['workflow id', 'flow', 'partition', 'status', 'step', 'started']);
     for (const c of chains) {
       table.push([c.workflowId, c.flow ?? '', c.partition ?? '', c.status, c.step ?? '', shortTime(c.startTime)]);
     }

@@ -5,6 +5,8 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { FLOWS } from '../flows.js';
+import { PayloadStoreError } from '../temporal/claim-check.js';
+import { CodecKeyError } from '../temporal/codec.js';
 import { failedOutcome, isChainState, type ChainOutcome } from '../temporal/chains.js';
 import { chainQuery, type ChainState } from '../workflows/chain.js';
 import { UsageError } from './errors.js';
@@ -47,6 +49,8 @@ export async function loadChain(client: Client, workflowId: string): Promise<Loa
     const result: unknown = await handle.result();
     return loaded({ status, ...(isChainState(result) ? { state: result } : {}) });
   } catch (err) {
+    // A payload that cannot be decoded (its key or its stored copy is missing) is the error to show, not "no chain".
+    if (err instanceof CodecKeyError || err instanceof PayloadStoreError) throw err;
     return loaded(err instanceof WorkflowFailedError ? { ...failedOutcome(err), status } : { status });
   }
 }

@@ -33,8 +33,9 @@ export function registerChainCommands(cmd: Command): void {
     .command('flows')
     .description('the flows, their agents and their input contracts')
     .addOption(new Option('--agents <file>', 'agents file').env('AGENTS_FILE'))
+    .option('--contract <name>', 'print this contract as JSON Schema, with an example payload')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean; agents?: string }) => {
+    .action(async (opts: { json?: boolean; agents?: string; contract?: string }) => {
       process.exitCode = await (await import('./flows.js')).flowsCommand(opts);
     });
 }

@@ -14,12 +14,22 @@ function duration(h: HandoffRecord): string {
   return `${Date.parse(h.finishedAt) - Date.parse(h.startedAt)} ms`;
 }
 
+/**
+ * A table whose cells are never cut: ids, statuses and partitions are what a reader copies into the next command.
+ * Only free-text columns given in `wrap` (column index → width) wrap, at word boundaries.
+ */
+export function cliTable(head: readonly string[], wrap: Readonly<Record<number, number>> = {}): Table.Table {
+  const widths = head.map((_, i) => wrap[i] ?? null);
+  return new Table({
+    head: [...head],
+    style: { head: [], border: [] },
+    ...(Object.keys(wrap).length > 0 ? { colWidths: widths, wordWrap: true } : {}),
+  });
+}
+
 /** The chain as a short table: step, from → to, transport, attempts, what was handed over and what came back. */
 export function chainTable(state: ChainState): string {
-  const table = new Table({
-    head: ['step', 'from → to', 'transport', 'attempts', 'handed over', 'got back', 'status', 'took'],
-    style: { head: [], border: [] },
-  });
+  const table = cliTable(['step', 'from → to', 'transport', 'attempts', 'handed over', 'got back', 'status', 'took']);
   for (const h of state.handoffs) {
     table.push([
       String(h.step),
@@ -36,7 +46,7 @@ export function chainTable(state: ChainState): string {
 }
 
 /** The human-readable report of one chain: header, table, failure, artifacts, UI link. */
-export function chainReport(workflowId: string, runId: string, outcome: ChainOutcome, uiBase?: string): string {
+export function chainReport(workflowId: string, outcome: ChainOutcome, link?: string): string {
   const lines: string[] = [];
   const state = outcome.state;
   const head =
@@ -44,13 +54,28 @@ export function chainReport(workflowId: string, runId: string, outcome: ChainOut
       ? `${state.flow} (Pattern ${state.pattern})${state.partition !== undefined ? ` · ${state.partition}` : ''}`
       : '';
   lines.push(`${head} ${workflowId} — ${outcome.status}`.trim());
-  if (state !== undefined) lines.push(chainTable(state));
+  if (state !== undefined) lines.push(chainTable(state), ...failedAttempts(state));
   if (outcome.failure !== undefined) lines.push(`failed: ${outcome.failure.type}: ${outcome.failure.message}`);
   const highlight = state?.status === 'completed' ? outputHighlight(state) : undefined;
   if (highlight !== undefined) lines.push(`  ${highlight}`);
   for (const a of state?.artifacts ?? []) lines.push(`  artifact ${a.name}: ${a.path} (${a.bytes} bytes)`);
-  if (uiBase !== undefined) lines.push(`  UI: ${uiLink(uiBase, workflowId, runId)}`);
+  if (link !== undefined) lines.push(`  UI: ${link}`);
   return lines.join('\n');
+}
+
+/**
+ * One line per failed attempt a handoff recorded: why its `attempts` is more than 1. A failed handoff's last
+ * attempt is left out: the chain's failure line says it.
+ */
+export function failedAttempts(state: ChainState): string[] {
+  return state.handoffs.flatMap((h) =>
+    (h.failures ?? [])
+      .filter((f) => h.status !== 'failed' || f.attempt !== h.attempts)
+      .map(
+        (f) =>
+          `  step ${h.step} attempt ${f.attempt} failed: ${f.type}${f.status !== undefined ? ` (${f.status})` : ''}: ${f.message}`,
+      ),
+  );
 }
 
 /** What the last agent produced, in one line: the figure a reader of the chain looks for first. */
@@ -82,19 +107,30 @@ export function outputHighlight(state: ChainState): string | undefined {
   }
 }
 
-/** The Temporal UI page of a run. */
-export function uiLink(uiBase: string, workflowId: string, runId: string, namespace = 'default'): string {
-  return `${uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
-}
-
-/** The --json shape of a chain: {workflowId, runId, status, handoffs, result}. */
-export function chainJson(workflowId: string, runId: string, outcome: ChainOutcome): Record<string, unknown> {
+/**
+ * The --json shape of a chain: {workflowId, runId, status, ui?, handoffs, result, failure?}. The handoffs appear
+ * once, at the top; `result` is the rest of the completed chain (output, artifacts, partition, …).
+ */
+export function chainJson(
+  workflowId: string,
+  runId: string,
+  outcome: ChainOutcome,
+  link?: string,
+): Record<string, unknown> {
   return {
     workflowId,
     runId,
     status: outcome.status,
+    ...(link !== undefined ? { ui: link } : {}),
     handoffs: outcome.state?.handoffs ?? [],
-    result: outcome.status === 'COMPLETED' ? (outcome.state ?? null) : null,
+    result: chainResult(outcome),
     ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
   };
+}
+
+/** A completed chain without its handoffs, which the --json shapes list once, beside it; null otherwise. */
+export function chainResult(outcome: ChainOutcome): Omit<ChainState, 'handoffs'> | null {
+  if (outcome.status !== 'COMPLETED' || outcome.state === undefined) return null;
+  const { handoffs: _listedBeside, ...rest } = outcome.state;
+  return rest;
 }

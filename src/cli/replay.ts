@@ -1,14 +1,15 @@
 import { formatChanges } from '../diff.js';
 import { FLOWS, isContractName } from '../flows.js';
+import { parseWorkflowId } from '../identity/index.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
 import { planReplay, ReplayError, resolveStep, runReplay, type ReplayReport } from '../temporal/replay.js';
 import type { ChainState } from '../workflows/chain.js';
-import { printJson, uiBase, withClient } from './context.js';
+import { printJson, runLink, withClient } from './context.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg, readContractFile } from './input.js';
 import { loadChain, requireState } from './load-chain.js';
+import { chainResult } from './render.js';
 import { quote, sinceArg } from './list.js';
-import { uiLink } from './render.js';
 
 export interface ReplayOptions {
   readonly fromStep?: string;
@@ -36,7 +37,7 @@ export async function replayCommand(workflowId: string | undefined, o: ReplayOpt
     const plan = wrap(() => planReplay(original, fromStep, override));
     const report = await runReplay(client, original, plan, taskQueueFromEnv());
     if (o.json === true) printJson(reportJson(report));
-    else console.log(reportText(report, uiBase(target)));
+    else console.log(reportText(report, runLink(target, report.workflowId, report.runId)));
     return report.outcome.status === 'COMPLETED' ? ExitCode.Ok : ExitCode.WorkflowFailed;
   });
 }
@@ -63,7 +64,7 @@ async function bulkReplay(o: ReplayOptions): Promise<number> {
     ].join(' AND ');
     const ids: string[] = [];
     for await (const wf of client.workflow.list({ query }))
-      if (!wf.workflowId.includes('/replay-from-')) ids.push(wf.workflowId);
+      if (parseWorkflowId(wf.workflowId).kind !== 'replay') ids.push(wf.workflowId);
     const results: { workflowId: string; replay?: string; status: string; changedSteps: number[]; error?: string }[] =
       [];
     let next = 0;
@@ -145,11 +146,11 @@ function reportJson(report: ReplayReport): Record<string, unknown> {
     status: report.outcome.status,
     ...(report.outcome.failure !== undefined ? { failure: report.outcome.failure } : {}),
     handoffs: report.handoffs.map((h) => ({ ...h, outputChanged: h.outputChanges.length > 0 })),
-    result: report.outcome.status === 'COMPLETED' ? (report.outcome.state ?? null) : null,
+    result: chainResult(report.outcome),
   };
 }
 
-function reportText(report: ReplayReport, ui?: string): string {
+function reportText(report: ReplayReport, link?: string): string {
   const lines = [`replay ${report.workflowId} of ${report.original.workflowId} — ${report.outcome.status}`];
   for (const h of report.handoffs) {
     const head = `  ${h.step}. ${h.from} → ${h.to}: ${h.how}`;
@@ -172,6 +173,6 @@ function reportText(report: ReplayReport, ui?: string): string {
   }
   if (report.outcome.failure !== undefined)
     lines.push(`failed: ${report.outcome.failure.type}: ${report.outcome.failure.message}`);
-  if (ui !== undefined) lines.push(`  UI: ${uiLink(ui, report.workflowId, report.runId)}`);
+  if (link !== undefined) lines.push(`  UI: ${link}`);
   return lines.join('\n');
 }

@@ -1,11 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { ScheduleNotFoundError, ServiceError, type Client, type ScheduleSpecDescription } from '@temporalio/client';
-import Table from 'cli-table3';
 import { z } from 'zod';
 import { DurationMs } from '../agents/config.js';
 import { contract, nonEmpty } from '../contracts/contract.js';
 import { FLOW_NAMES, FLOWS } from '../flows.js';
-import { GRAINS, isGrain, parseDay } from '../partitions.js';
+import { GRAINS, isGrain, parseDay } from '../identity/index.js';
 import { taskQueueFromEnv } from '../temporal/connection.js';
 import {
   isOverlap,
@@ -17,6 +16,7 @@ import {
   type ScheduleSpec,
 } from '../temporal/schedules.js';
 import { printJson, withClient } from './context.js';
+import { cliTable } from './render.js';
 import { ExitCode, UsageError } from './errors.js';
 import { flowArg, readCheckedYaml, readContractFile, readFlowInput } from './input.js';
 
@@ -132,10 +132,7 @@ export async function scheduleListCommand(o: { json?: boolean }): Promise<number
     }
     if (o.json === true) printJson(rows);
     else {
-      const table = new Table({
-        head: ['schedule', 'workflow', 'when', 'paused', 'next run'],
-        style: { head: [], border: [] },
-      });
+      const table = cliTable(['schedule', 'workflow', 'when', 'paused', 'next run']);
       for (const r of rows) table.push([r.scheduleId, r.workflowType, r.when, r.paused ? 'yes' : '', r.nextRun]);
       console.log(rows.length > 0 ? table.toString() : 'no schedules');
     }

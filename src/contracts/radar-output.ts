@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import { contract, identifier, nonEmpty } from './contract.js';
 
+/**
+ * A check's outcome, in the words of the summary's counts: `passed`, `failed`, `skipped`. A chain whose reply
+ * has a `failed` check fails as `DataQualityFailed`. `pass` and `fail`, the spellings of earlier releases, are still
+ * read, as `passed` and `failed`, so agents written against them keep working.
+ */
+export const CheckStatus = z.enum(['passed', 'failed', 'skipped', 'pass', 'fail']);
+export type CheckStatus = z.infer<typeof CheckStatus>;
+
+/** One check Radar ran (or skipped, and why), as runnable SQL with its measured value. */
 export const CheckResult = contract({
   check: nonEmpty,
   table: identifier.optional(),
   sql: nonEmpty,
-  status: z.enum(['pass', 'fail', 'skipped']),
+  status: CheckStatus,
   actual: z.union([z.number(), z.string()]).optional(),
   reason: nonEmpty.optional(),
 });

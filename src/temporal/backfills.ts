@@ -3,17 +3,21 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
 import { field } from '../field.js';
 import { FLOW_NAMES, type FlowName } from '../flows.js';
-import { TASK_QUEUE } from '../names.js';
 import {
   backfillProgressQuery,
   type BackfillInput,
   type BackfillMode,
   type BackfillProgress,
-  type PartitionSource,
   type ProgressFilter,
 } from '../workflows/backfill.js';
-import { GRAINS } from '../partitions.js';
-import { backfillWorkflowId, chainSubject, inputDigest } from './ids.js';
+import {
+  backfillWorkflowId,
+  chainSubject,
+  GRAINS,
+  inputDigest,
+  TASK_QUEUE,
+  type PartitionSource,
+} from '../identity/index.js';
 
 export interface StartBackfillOptions {
   readonly flow: FlowName;

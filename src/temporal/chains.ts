@@ -1,10 +1,8 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FLOWS, type FlowName } from '../flows.js';
-import { TASK_QUEUE } from '../names.js';
-import { chainSearchAttributes } from '../search-attributes.js';
+import { TASK_QUEUE, chainSearchAttributes, defaultChainId, inputDigest } from '../identity/index.js';
 import type { ChainInput, ChainState } from '../workflows/chain.js';
-import { defaultChainId, inputDigest } from './ids.js';
 import { field } from '../field.js';
 
 export interface StartChainOptions {

@@ -1,7 +1,9 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../names.js';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, TASK_QUEUE } from '../identity/index.js';
+import { dataConverterFromEnv } from './data-converter.js';
 import { ServerUnreachableError } from './unreachable.js';
 
 export { ServerUnreachableError } from './unreachable.js';
@@ -48,10 +50,17 @@ export async function connectClientConnection(
   }
 }
 
-/** A client on the target; call `close()` in `finally`. */
-export async function connectClient(target: ServerTarget): Promise<{ client: Client; close: () => Promise<void> }> {
+/**
+ * A client on the target, with the project's data converter (codec keys and payload store from env) and any
+ * interceptors (tracing, see telemetry.ts); call `close()` in `finally`.
+ */
+export async function connectClient(
+  target: ServerTarget,
+  options: Pick<ClientOptions, 'interceptors'> & { dataConverter?: DataConverter } = {},
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const { connection, close } = await connectClientConnection(target);
-  return { client: new Client({ connection, namespace: target.namespace }), close };
+  const { dataConverter = dataConverterFromEnv(), ...rest } = options;
+  return { client: new Client({ connection, namespace: target.namespace, dataConverter, ...rest }), close };
 }
 
 function clientOptions(target: ServerTarget) {

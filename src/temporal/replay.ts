@@ -1,11 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { diffPayloads, type PayloadChange } from '../diff.js';
 import { FLOWS, isFlowName, type FlowName } from '../flows.js';
-import { TASK_QUEUE } from '../names.js';
-import { chainSearchAttributes } from '../search-attributes.js';
+import { chainSearchAttributes, replayWorkflowId, TASK_QUEUE } from '../identity/index.js';
 import type { ChainInput, ChainState } from '../workflows/chain.js';
 import { waitChain, type ChainOutcome } from './chains.js';
-import { inputDigest } from './ids.js';
 
 /** Why a chain cannot be replayed as asked; the CLI turns it into exit 2. */
 export class ReplayError extends Error {
@@ -54,7 +52,7 @@ export function planReplay(original: ChainState, fromStep: number, override?: Re
     return h.output;
   });
   const base = original.replayOf?.workflowId ?? original.chainId;
-  const workflowId = `${base}/replay-from-${fromStep}${override !== undefined ? `-${inputDigest(override)}` : ''}`;
+  const workflowId = replayWorkflowId(base, fromStep, override);
   return {
     flow: original.flow,
     workflowId,

@@ -4,12 +4,9 @@ import {
   type ScheduleOptions,
   type ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { FLOWS, type FlowName } from '../flows.js';
-import { TASK_QUEUE } from '../names.js';
-import { chainSearchAttributes } from '../search-attributes.js';
-import type { Grain } from '../partitions.js';
-import type { ChainInput } from '../workflows/chain.js';
-import { inputDigest } from './ids.js';
+import type { FlowName } from '../flows.js';
+import { inputDigest, scheduleWorkflowId, TASK_QUEUE, type Grain } from '../identity/index.js';
+import type { ScheduledChainInput } from '../workflows/scheduled-chain.js';
 
 export const OVERLAP_POLICIES = [
   'skip',
@@ -57,10 +54,21 @@ export function isOverlap(value: string): value is Overlap {
   return OVERLAP_POLICIES.some((o) => o === value);
 }
 
-/** Temporal's schedule options for a spec: every run a chain whose partition comes from its scheduled time. */
+/**
+ * The workflow a schedule's action starts. Part of the spec digest, so changing what a schedule starts makes
+ * `schedule sync` update every schedule it manages.
+ */
+export const SCHEDULE_ACTION = 'scheduledChain';
+
+/**
+ * Temporal's schedule options for a spec. Every run is a `scheduledChain` launcher (id `schedule/<id>-<time>`,
+ * the id Temporal gives it) that starts the chain of the partition its scheduled time points at under the
+ * chain's business-key id, so scheduled, backfilled and hand-run chains of a partition are one chain. Schedules
+ * created before the launcher existed start the chain itself, under the schedule's id; `schedule sync` (whose
+ * spec digest includes {@link SCHEDULE_ACTION}) updates them.
+ */
 export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknown>, note?: string): ScheduleOptions {
-  const flow = FLOWS[spec.flow];
-  const input: ChainInput = { payload: spec.payload, scheduled: spec.partition };
+  const input: ScheduledChainInput = { flow: spec.flow, payload: spec.payload, partition: spec.partition };
   return {
     scheduleId: spec.id,
     spec: {
@@ -70,13 +78,11 @@ export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknow
     },
     action: {
       type: 'startWorkflow',
-      workflowType: flow.workflowType,
-      // Temporal appends the scheduled time, so every run has its own business-key id.
-      workflowId: `schedule/${spec.id}`,
+      workflowType: SCHEDULE_ACTION,
+      // Temporal appends the scheduled time: `schedule/<id>-2026-11-02T02:00:00Z`.
+      workflowId: scheduleWorkflowId(spec.id),
       taskQueue: spec.taskQueue ?? TASK_QUEUE,
       args: [input],
-      // The partition is known only when a run starts; the chain adds it.
-      typedSearchAttributes: chainSearchAttributes(spec.flow),
       staticSummary: `${spec.flow} on schedule ${spec.id} · partition = ${spec.partition.lag} ${spec.partition.grain}(s) before the scheduled time`,
     },
     policies: {
@@ -90,7 +96,7 @@ export function scheduleOptions(spec: ScheduleSpec, memo?: Record<string, unknow
 }
 
 export function specDigest(spec: ScheduleSpec): string {
-  return inputDigest(spec);
+  return inputDigest({ spec, action: SCHEDULE_ACTION });
 }
 
 export interface SyncResult {

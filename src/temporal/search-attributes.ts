@@ -1,7 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import { connectClientConnection, type ServerTarget } from './connection.js';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
-import { SEARCH_ATTRIBUTES } from '../search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../identity/index.js';
 
 /**
  * Registers our search attributes on the namespace where they are missing (dev server or self-hosted

@@ -10,6 +10,7 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -20,14 +21,17 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { FLOWS, type FlowName } from '../flows.js';
-import { chainWorkflowId } from '../names.js';
-import { expandRange, type Grain } from '../partitions.js';
-import { chainSearchAttributes, StreamBackfill, StreamFlow } from '../search-attributes.js';
+import {
+  chainWorkflowId,
+  expandRange,
+  type PartitionSource,
+  chainSearchAttributes,
+  StreamBackfill,
+  StreamFlow,
+} from '../identity/index.js';
 import type { ChainInput } from './chain.js';
 
 export type BackfillMode = 'missing' | 'failed' | 'all';
-export type PartitionSource =
-  { readonly range: { from: string; to: string; grain: Grain } } | { readonly list: readonly string[] };
 
 /** The hard cap on chains a backfill runs at once (Temporal allows 2,000 pending children; we stay far below). */
 export const MAX_CONCURRENT = 500;
@@ -97,19 +101,31 @@ export const resumeSignal = defineSignal('resume');
 
 export const SUCCEEDED_EARLIER = 'succeeded earlier';
 
-/** Chain statuses are looked up this many partitions at a time, just ahead of starting them. */
+/**
+ * Chain statuses are looked up this many partitions at a time, just ahead of starting them: a cheap pre-filter
+ * that spares a start (two events) per partition already done. The server's reuse policy makes the decision.
+ */
 const STATUS_BATCH = 200;
 /** Continue as new after this many chains, well before the 10,240-event warning (each chain costs ~6 events). */
 const CHAINS_PER_RUN = 800;
 const HISTORY_EVENTS_PER_RUN = 8000;
 
+/**
+ * Since this patch a chain is started with the reuse policy of the backfill's mode, so the server decides at
+ * start whether a partition may run, atomically across backfills, schedules and hand runs; a refused start is
+ * looked up once to say why. Backfills started before it start with ALLOW_DUPLICATE and never look up.
+ */
+const ATOMIC_START_PATCH = 'backfill-atomic-start';
+
 const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
 
 /**
  * Runs one flow for many partitions: one child chain per partition, with the deterministic id
- * `<flow>/<subject>/<partition>/<digest>` (the same a single `run --partition` gets), so a partition runs at most
- * once at a time and a re-submitted backfill does not redo work. `missing` skips partitions whose chain
- * succeeded, `failed` re-runs only failed ones, `all` runs everything. At most `maxConcurrent` chains run at
+ * `<flow>/<subject>/<partition>/<digest>` (the same a single `run --partition` and a schedule's run get), so a
+ * partition runs at most once at a time and a re-submitted backfill does not redo work. `missing` skips
+ * partitions whose chain succeeded, `failed` re-runs only failed ones, `all` runs everything; in the first two
+ * the server decides at start (reuse policy ALLOW_DUPLICATE_FAILED_ONLY), so concurrent backfills, schedules
+ * and hand runs never run a partition twice. At most `maxConcurrent` chains run at
  * once; the run continues as new well before history limits, draining its chains first. Pause and resume
  * are signals; cancelling the backfill cancels its running chains and waits for them to close.
  */
@@ -131,6 +147,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     maxHistoryLength: 0,
   };
   carry.runs += 1;
+  const atomicStart = patched(ATOMIC_START_PATCH);
   const running = new Set<string>();
   let state: BackfillProgress['state'] = 'running';
   const idOf = (partition: string): string => chainWorkflowId(input.flow, input.subject, input.digest, partition);
@@ -211,16 +228,17 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
         workflowId: idOf(partition),
         args: [chainInput],
         taskQueue: info.taskQueue,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        workflowIdReusePolicy: atomicStart ? reusePolicy(input.mode) : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         typedSearchAttributes: chainSearchAttributes(input.flow, { partition, backfill: info.workflowId }),
         staticSummary: `${input.flow} · ${partition} · backfill ${info.workflowId}`,
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        carry.skipped[partition] = 'already running (started elsewhere)';
-      else carry.failed[partition] = failureMessage(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) carry.failed[partition] = failureMessage(err);
+      else if (!atomicStart) carry.skipped[partition] = ALREADY_RUNNING;
+      // Another backfill, a schedule or a hand run got there first: see what its run is doing now.
+      else carry.skipped[partition] = await refusedReason(idOf(partition));
     } finally {
       running.delete(partition);
       showDetails();
@@ -272,9 +290,34 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   return progress();
 }
 
+const ALREADY_RUNNING = 'already running (started elsewhere)';
+
+/**
+ * The workflow-id reuse policy a partition's chain starts with. `missing` and `failed` let the server refuse a
+ * start while the id's last run is running or completed, so two deciders never both run a partition; `all`
+ * re-runs completed ones (a running one is still refused).
+ */
+function reusePolicy(mode: BackfillMode): WorkflowIdReusePolicy {
+  return mode === 'all' ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY;
+}
+
+/** Why the server refused to start a partition's chain, from that chain's status just after. */
+async function refusedReason(workflowId: string): Promise<string> {
+  let status: string;
+  try {
+    [status = 'NOT_FOUND'] = await chainStatuses([workflowId]);
+  } catch (err) {
+    // Never thrown on: this runs unawaited beside the window, and a cancelled backfill must still drain.
+    return `${ALREADY_RUNNING}; its status could not be read: ${failureMessage(err)}`;
+  }
+  if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
+  if (status === 'RUNNING') return ALREADY_RUNNING;
+  return `started elsewhere, which ended ${status.toLowerCase().replace(/_/g, ' ')}`;
+}
+
 /** Why a partition is not run in this mode, given its chain's current status; undefined to run it. */
 export function skipReason(mode: BackfillMode, status: string): string | undefined {
-  if (status === 'RUNNING') return 'already running (started elsewhere)';
+  if (status === 'RUNNING') return ALREADY_RUNNING;
   if (mode === 'all') return undefined;
   if (status === 'COMPLETED') return SUCCEEDED_EARLIER;
   if (mode === 'failed' && status === 'NOT_FOUND') return 'never ran (mode failed)';

@@ -14,11 +14,22 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities, ArtifactRef } from '../activities/index.js';
 import type { AgentPolicy } from '../agents/registry.js';
-import { FailureType, NON_RETRYABLE } from '../errors.js';
+import {
+  attemptFailure,
+  carriedFailures,
+  KEPT_ATTEMPT_FAILURES,
+  type AttemptFailure,
+  FailureType,
+  NON_RETRYABLE,
+  partitionForScheduledTime,
+  type Grain,
+  chainSearchAttributes,
+  StreamStep,
+  stepLabel,
+  TemporalScheduledStartTime,
+} from '../identity/index.js';
 import { field } from '../field.js';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
-import { partitionForScheduledTime, type Grain } from '../partitions.js';
-import { chainSearchAttributes, StreamStep, stepLabel, TemporalScheduledStartTime } from '../search-attributes.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
 export interface ChainInput {
@@ -30,8 +41,9 @@ export interface ChainInput {
   /** Re-drive a recorded chain from one step on, reusing what came before. */
   readonly replay?: ReplayInput;
   /**
-   * Started by a schedule: with no `partition`, the chain covers the partition `lag` periods before its
-   * scheduled time (search attribute TemporalScheduledStartTime), e.g. the previous day for a 02:00 daily run.
+   * Started by a schedule created before the `scheduledChain` launcher (which passes `partition`): with no
+   * `partition`, the chain covers the partition `lag` periods before its scheduled time (search attribute
+   * TemporalScheduledStartTime). Kept for those schedules' runs; new schedules never set it.
    */
   readonly scheduled?: { readonly grain: Grain; readonly lag: number };
 }
@@ -66,6 +78,8 @@ export interface HandoffRecord {
   finishedAt?: string;
   artifacts: ArtifactRef[];
   error?: { type: string; message: string };
+  /** The failed attempts (the last few, oldest first), when any failed: why `attempts` is more than 1. */
+  failures?: AttemptFailure[];
 }
 
 /** The chain so far (the `chain` query) and, once completed, the workflow's result. */
@@ -105,12 +119,23 @@ const SEARCH_ATTRIBUTES_PATCH = 'stream-search-attributes';
  */
 const SEARCH_ATTRIBUTES_AT_START_PATCH = 'stream-search-attributes-at-start';
 
+/**
+ * Since this patch a reply with failed data-quality checks fails the chain as DataQualityFailed; runs before it
+ * completed. Asked only when checks failed, so other chains' histories carry no marker.
+ */
+const DATA_QUALITY_PATCH = 'stream-data-quality-fails';
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
  * Runs a flow's handoffs in order, each as one activity with the receiving agent's retry policy. A contract
  * violation or a rejection fails the chain at once with that failure type; the chain so far travels in the
  * failure's details and stays queryable. A replay reuses the recorded outputs before its `fromStep`.
+ *
+ * One configuration per chain: each agent's binding and policy are read once, as the chain starts (a local
+ * activity, so they are kept in its history), and every handoff and retry uses them. An edit of agents.yaml
+ * reaches chains started afterwards (a replay is a new chain, so it takes the bindings of its own start),
+ * never a chain in flight, whichever worker runs its handoffs.
  */
 export async function runChain(flow: FlowSpec, started: ChainInput): Promise<ChainResult> {
   const info = workflowInfo();
@@ -212,6 +237,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         inputContract: spec.input,
         replyContract: spec.reply,
         payload,
+        policy,
       });
       Object.assign(record, {
         status: 'completed',
@@ -219,16 +245,19 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         attempts: result.attempts,
         transport: result.transport,
         artifacts: [...result.artifacts],
+        // Results of workers from before failures were carried lack them.
+        ...(result.failures !== undefined && result.failures.length > 0 ? { failures: [...result.failures] } : {}),
         finishedAt: new Date().toISOString(),
       });
       state.artifacts.push(...result.artifacts);
       payload = result.payload;
     } catch (err) {
-      const failure = describeFailure(err);
+      const failure = describeFailure(err, policy);
       Object.assign(record, {
         status: 'failed',
         error: { type: failure.type, message: failure.message },
         attempts: failure.attempt,
+        ...(failure.failures.length > 0 ? { failures: failure.failures } : {}),
         transport: policy.transport,
         finishedAt: new Date().toISOString(),
       });
@@ -243,12 +272,45 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         cause: err instanceof Error ? err : undefined,
       });
     }
+    const failedChecks = spec.reply === 'radar-output' ? failedChecksIn(payload) : [];
+    if (failedChecks.length > 0 && patched(DATA_QUALITY_PATCH)) {
+      state.status = 'failed';
+      state.output = payload;
+      setCurrentDetails(liveDetails(state));
+      throw ApplicationFailure.create({
+        type: FailureType.DataQualityFailed,
+        message: `handoff ${record.step} (${spec.from} → ${spec.to}): ${describeChecks(failedChecks)}`,
+        nonRetryable: true,
+        details: [state],
+      });
+    }
   }
   state.status = 'completed';
   state.output = payload;
   if (generation === 2) mark('done', false);
   else setCurrentDetails(liveDetails(state));
   return state;
+}
+
+/** The checks of a Radar reply that failed (`failed`, or `fail` as agents before 0.1 spell it). */
+function failedChecksIn(reply: Record<string, unknown>): unknown[] {
+  const checks = field(reply, 'checks');
+  if (!Array.isArray(checks)) return [];
+  return checks.filter((c) => field(c, 'status') === 'failed' || field(c, 'status') === 'fail');
+}
+
+/** `2 checks failed: no_nulls: order_id on fct_orders (actual 1); …`, the first five named. */
+function describeChecks(failed: readonly unknown[]): string {
+  const named = failed.slice(0, 5).map((c) => {
+    const table = field(c, 'table');
+    const actual = field(c, 'actual');
+    const reason = field(c, 'reason');
+    return `${String(field(c, 'check'))}${typeof table === 'string' ? ` on ${table}` : ''}${
+      typeof actual === 'number' || typeof actual === 'string' ? ` (actual ${actual})` : ''
+    }${typeof reason === 'string' ? `: ${reason}` : ''}`;
+  });
+  const more = failed.length > 5 ? `; and ${failed.length - 5} more` : '';
+  return `${failed.length} data-quality check${failed.length === 1 ? '' : 's'} failed: ${named.join('; ')}${more}`;
 }
 
 /** The input with its partition derived from the scheduled time, when a schedule started it without one. */
@@ -274,7 +336,10 @@ function liveDetails(state: ChainState): string {
   const lines = state.handoffs.map((h) => {
     const tries = h.attempts > 1 ? ` (${h.attempts} attempts)` : '';
     const error = h.error !== undefined ? ` — ${h.error.type}: ${h.error.message}` : '';
-    return `${icon[h.status]} ${h.step}. ${h.from} → ${h.to}: ${h.status}${tries}${error}`;
+    // The attempts that failed before the last: the last one's reason is already in `error`.
+    const earlier = (h.failures ?? []).filter((f) => h.status !== 'failed' || f.attempt !== h.attempts);
+    const why = earlier.map((f) => `  ↳ attempt ${f.attempt}: ${f.type}: ${f.message}`);
+    return [`${icon[h.status]} ${h.step}. ${h.from} → ${h.to}: ${h.status}${tries}${error}`, ...why].join('\n');
   });
   return [
     `**${state.flow}** (Pattern ${state.pattern})${state.partition !== undefined ? ` · ${state.partition}` : ''}: ${state.status}`,
@@ -298,16 +363,49 @@ function activityOptions(policy: AgentPolicy, summary: string) {
   };
 }
 
-/** The failure type, message and attempt of a failed handoff, from the activity failure's cause. */
-function describeFailure(err: unknown): { type: string; message: string; attempt: number } {
+/**
+ * The failure type, message, attempt and failed attempts of a failed handoff, from the activity failure's
+ * cause. Our activity's failures carry the attempt in their details; for Temporal's own (a timeout,
+ * `PayloadsTooLarge`) the attempt comes from the last heartbeat or the retry state, and is at least 1.
+ */
+function describeFailure(
+  err: unknown,
+  policy: AgentPolicy,
+): { type: string; message: string; attempt: number; failures: AttemptFailure[] } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
+  const exhausted = err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
+  const fallback = exhausted ? policy.maximumAttempts : 1;
+  const attemptOf = (value: unknown): number => {
+    const attempt = field(value, 'attempt');
+    return typeof attempt === 'number' && attempt >= 1 ? attempt : fallback;
+  };
   if (cause instanceof ApplicationFailure) {
     const [detail] = cause.details ?? [];
-    const attempt = Number(field(detail, 'attempt') ?? 0);
-    return { type: cause.type ?? 'HandoffFailed', message: cause.message, attempt };
+    const type = cause.type === undefined || cause.type === null || cause.type === 'Error' ? undefined : cause.type;
+    return {
+      type: type ?? FailureType.HandoffFailed,
+      message: cause.message,
+      attempt: attemptOf(detail),
+      failures: carriedFailures(detail),
+    };
   }
   if (cause instanceof TimeoutFailure) {
-    return { type: FailureType.AgentTimeout, message: `the handoff timed out (${cause.timeoutType})`, attempt: 0 };
+    const attempt = attemptOf(cause.lastHeartbeatDetails);
+    const message = `attempt ${attempt} timed out in Temporal (${cause.timeoutType})`;
+    return {
+      type: FailureType.AgentTimeout,
+      message: `the handoff timed out (${cause.timeoutType})`,
+      attempt,
+      failures: [
+        ...carriedFailures(cause.lastHeartbeatDetails).filter((f) => f.attempt < attempt),
+        attemptFailure(attempt, FailureType.AgentTimeout, message),
+      ].slice(-KEPT_ATTEMPT_FAILURES),
+    };
   }
-  return { type: 'HandoffFailed', message: cause instanceof Error ? cause.message : String(cause), attempt: 0 };
+  return {
+    type: FailureType.HandoffFailed,
+    message: cause instanceof Error ? cause.message : String(cause),
+    attempt: fallback,
+    failures: [],
+  };
 }

@@ -9,3 +9,4 @@ export { pipelineVisualization } from './pipeline-visualization.js';
 export { pipelineTesting } from './pipeline-testing.js';
 export { costAwarePipeline } from './cost-aware-pipeline.js';
 export { backfill } from './backfill.js';
+export { scheduledChain } from './scheduled-chain.js';

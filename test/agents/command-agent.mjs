@@ -24,6 +24,10 @@ if (mode === 'reject') {
 if (mode === 'sleep') {
   await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
+if (mode === 'garbage-first' && attempt < 2) {
+  process.stdout.write('{ "connectors": [ not yaml at all\n');
+  process.exit(0);
+}
 if (mode === 'crash-first' && attempt < 2) {
   process.stderr.write('builder: transient failure\n');
   process.exit(1);

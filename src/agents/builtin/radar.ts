@@ -94,7 +94,7 @@ async function exists(file: string): Promise<boolean> {
 
 /**
  * The built-in Radar: every check becomes a SQL assertion (checks.sql). Where the warehouse has the table,
- * Radar runs it and reports pass or fail with the measured value; otherwise it reports the check as skipped
+ * Radar runs it and reports it passed or failed with the measured value; otherwise it reports the check as skipped
  * and why. Integration scenarios become step-by-step plans. A check it does not understand is a rejection.
  */
 export const radar: BuiltinAgent = async (envelope, ctx) => {
@@ -145,12 +145,12 @@ export const radar: BuiltinAgent = async (envelope, ctx) => {
                 check: p.check,
                 table: p.table,
                 sql: p.sql,
-                status: row?.passed === true ? 'pass' : 'fail',
+                status: row?.passed === true ? 'passed' : 'failed',
                 actual,
               });
             } catch (err) {
               const reason = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-              out.push({ check: p.check, table: p.table, sql: p.sql, status: 'fail', reason });
+              out.push({ check: p.check, table: p.table, sql: p.sql, status: 'failed', reason });
             }
           }
         }
@@ -171,7 +171,7 @@ export const radar: BuiltinAgent = async (envelope, ctx) => {
   return {
     checks,
     scenarios,
-    summary: { passed: count('pass'), failed: count('fail'), skipped: count('skipped') },
+    summary: { passed: count('passed'), failed: count('failed'), skipped: count('skipped') },
     artifacts: [
       { name: 'checks.sql', content: sqlFile },
       { name: 'scenarios.yaml', content: stringify({ scenarios }) },

@@ -1,4 +1,4 @@
-import { FailureType } from '../../errors.js';
+import { FailureType } from '../../identity/index.js';
 import { HandoffError } from '../transport.js';
 
 /** A built-in agent's refusal: the same AgentRejected failure an HTTP 422 or exit 65 gives. */

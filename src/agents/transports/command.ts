@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parse, stringify } from 'yaml';
-import { FailureType } from '../../errors.js';
+import { FailureType } from '../../identity/index.js';
 import { HandoffError, type Transport } from '../transport.js';
 
 export interface CommandTransportOptions {
@@ -8,17 +8,20 @@ export interface CommandTransportOptions {
   readonly command: readonly string[];
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** YAML (default) or JSON, on stdin and stdout alike. */
+  readonly format?: 'yaml' | 'json';
 }
 
 /** sysexits' EX_DATAERR: the agent refuses this input. */
 export const EX_DATAERR = 65;
 
 /**
- * Runs the command without a shell: the payload as YAML on stdin, the envelope's other fields as
- * STREAM_COLLAB_* variables, the reply as YAML on stdout. Exit 65 → rejected; another non-zero exit or a
- * signal → retried; still running at the timeout → killed and retried.
+ * Runs the command without a shell: the payload as YAML (or JSON, `format: json`) on stdin, the envelope's
+ * other fields as STREAM_COLLAB_* variables, the reply in the same format on stdout. Exit 65 → rejected;
+ * another non-zero exit or a signal → retried; still running at the timeout → killed and retried.
  */
 export function commandTransport(options: CommandTransportOptions): Transport {
+  const format = options.format ?? 'yaml';
   return (envelope, ctx) =>
     new Promise((resolve, reject) => {
       const [program, ...args] = options.command;
@@ -39,6 +42,7 @@ export function commandTransport(options: CommandTransportOptions): Transport {
           STREAM_COLLAB_REPLY_CONTRACT: envelope.reply_contract,
           STREAM_COLLAB_IDEMPOTENCY_KEY: ctx.idempotencyKey,
           STREAM_COLLAB_ATTEMPT: String(ctx.attempt),
+          STREAM_COLLAB_FORMAT: format,
         },
       });
       const stdout: Buffer[] = [];
@@ -56,7 +60,7 @@ export function commandTransport(options: CommandTransportOptions): Transport {
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       // A command that exits without reading stdin makes the write fail with EPIPE; its exit code decides.
       child.stdin.on('error', () => undefined);
-      child.stdin.end(stringify(envelope.payload));
+      child.stdin.end(format === 'json' ? `${JSON.stringify(envelope.payload)}\n` : stringify(envelope.payload));
       child.on('error', (err) => {
         clearTimeout(timer);
         reject(
@@ -97,18 +101,23 @@ export function commandTransport(options: CommandTransportOptions): Transport {
         }
         const out = Buffer.concat(stdout).toString('utf8');
         try {
-          return resolve(parse(out) as unknown);
+          return resolve(format === 'json' ? parseJson(out) : (parse(out) as unknown));
         } catch (err) {
           return reject(
             new HandoffError(
               FailureType.InvalidAgentOutput,
-              `${options.agent} printed something that is not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+              `${options.agent} printed something that is not ${format === 'json' ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
               false,
             ),
           );
         }
       });
     });
+}
+
+/** JSON.parse, typed as what it is: unknown until a contract checks it. */
+function parseJson(text: string): unknown {
+  return JSON.parse(text) as unknown;
 }
 
 function tail(text: string): string {

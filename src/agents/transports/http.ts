@@ -1,4 +1,4 @@
-import { FailureType } from '../../errors.js';
+import { FailureType } from '../../identity/index.js';
 import { HandoffError, type Transport } from '../transport.js';
 import { field } from '../../field.js';
 

@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import { FLOWS, type FlowName } from './flows.js';
+import { FLOWS, type FlowName } from '../flows.js';
 
 /**
  * The custom search attributes every chain carries, so `temporal workflow list --query 'StreamFlow="…"'` and

@@ -1,9 +1,14 @@
 /**
- * Partitions: the slice of data one chain covers. Pure date arithmetic in UTC, shared by the CLI, the
- * backfill workflow and scheduled runs, so it must stay deterministic and free of Node built-ins.
+ * Partitions: the slice of data one chain covers, and part of its workflow id. Pure date arithmetic in UTC,
+ * shared by the CLI, the backfill workflow and scheduled runs, so it must stay deterministic and free of Node
+ * built-ins. Changing how a date maps to a partition renames the partitions of runs already made.
  */
 export const GRAINS = ['day', 'week', 'month'] as const;
 export type Grain = (typeof GRAINS)[number];
+
+/** The partitions a backfill covers: a date range at a grain, or a list given by hand. */
+export type PartitionSource =
+  { readonly range: { from: string; to: string; grain: Grain } } | { readonly list: readonly string[] };
 
 /** At most this many partitions per backfill: far past any real need, short of an accidental century. */
 export const MAX_PARTITIONS = 100_000;
