@@ -27,7 +27,7 @@ const NODE_BUILTINS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', '.temporal', '.tools', 'scratch', 'test-results', 'bin'] },
+  { ignores: ['node_modules', 'dist', 'out', '.temporal', '.tools', 'scratch', 'test-results', 'bin', '.dbt'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -38,6 +38,8 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    // import-x/no-cycle would otherwise parse dependencies' bundles (PGlite's overflows the parser's stack).
+    settings: { 'import-x/ignore': ['node_modules'] },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',

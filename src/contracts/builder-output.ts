@@ -10,6 +10,12 @@ export const ConnectorSpec = contract({
   method: ExtractionMethod,
   cursor: contract({ field: identifier, initial: nonEmpty }).optional(),
   extraction_sql: nonEmpty,
+  /** The source row's key, for merging into staging (an updated row replaces its staged copy). Default `[id]`. */
+  primary_key: z.array(identifier).min(1, { message: 'expected at least one key column' }).optional(),
+  /** The connection (by name, in the extract's configuration) the connector reads. Default: the only one. */
+  source: identifier.optional(),
+  /** For an HTTP JSON API source: the resource path under its base URL. Default `/<table>`. */
+  path: z.string().regex(/^\//, { message: 'expected a path starting with /' }).optional(),
 });
 export type ConnectorSpec = z.infer<typeof ConnectorSpec>;
 

@@ -23,8 +23,20 @@ export async function withWarehouse<T>(
 ): Promise<T> {
   const { warehouse, signal } = typeof target === 'string' ? { warehouse: target, signal: undefined } : target;
   const path = resolve(warehouse);
+  return takeTurn(path, () => useOnce(path, fn, signal));
+}
+
+/**
+ * Runs `fn` in this process's turn for the warehouse file without opening it: for a child process that opens the
+ * file itself (dbt), so it never collides with this process's own uses. Across processes DuckDB's lock decides.
+ */
+export async function withWarehouseTurn<T>(warehouse: string, fn: () => Promise<T>): Promise<T> {
+  return takeTurn(resolve(warehouse), fn);
+}
+
+async function takeTurn<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const previous = queues.get(path) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(() => useOnce(path, fn, signal));
+  const mine = previous.catch(() => undefined).then(fn);
   queues.set(path, mine);
   try {
     return await mine;

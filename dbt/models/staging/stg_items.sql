@@ -1,0 +1,5 @@
+select
+    id as item_id,
+    order_id,
+    sku
+from {{ source('staging', 'items') }}
