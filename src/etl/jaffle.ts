@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type pg from 'pg';
-import { ETL_VENV, JAFGEN_BIN } from './install.js';
+import { ETL_VENV, installEtlTools, JAFGEN_BIN } from './install.js';
 
 /** A source table of the sample shop: its columns with PostgreSQL types, and its primary key. */
 interface JaffleTable {
@@ -121,6 +121,8 @@ export function jafflePrimaryKey(table: string): string[] {
 export async function generateJaffle(years = 1): Promise<string> {
   const dir = join(ETL_VENV, 'jaffle', `${years}y`);
   if (existsSync(join(dir, 'raw_orders.csv'))) return dir;
+  // jafgen lives in the project-local venv; a fresh clone gets it here (a no-op once installed).
+  if (!installEtlTools()) throw new Error('jafgen is not installed and could not be (npm run etl:install says why)');
   const work = `${dir}.tmp-${process.pid}`;
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
