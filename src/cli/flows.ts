@@ -4,7 +4,7 @@ import { loadAgentsFile } from '../agents/config.js';
 import { AgentRegistry } from '../agents/registry.js';
 import { CONTRACTS } from '../contracts/index.js';
 import { CONTRACT_NAMES, FLOWS, isContractName, type AgentName, type ContractName } from '../flows.js';
-import { DEFAULT_AGENTS_FILE } from '../identity/index.js';
+import { DEFAULT_AGENTS_FILE } from '../identity/names.js';
 import { UsageError } from './errors.js';
 
 /** JSON on stdout; written here rather than through context.js, which loads the Temporal client. */
