@@ -108,6 +108,11 @@ export const SUCCEEDED_EARLIER = 'succeeded earlier';
 const STATUS_BATCH = 200;
 /** Continue as new after this many chains, well before the 10,240-event warning (each chain costs ~6 events). */
 const CHAINS_PER_RUN = 800;
+/**
+ * Since PIPELINED_PATCH: a chain costs ~4.2 events in the parent (a 10,000-partition run measured 3,382 for 800),
+ * so twice as many fit before HISTORY_EVENTS_PER_RUN, and each run ends with one drain of the window, not two.
+ */
+const PIPELINED_CHAINS_PER_RUN = 1600;
 const HISTORY_EVENTS_PER_RUN = 8000;
 
 /**
@@ -116,6 +121,13 @@ const HISTORY_EVENTS_PER_RUN = 8000;
  * looked up once to say why. Backfills started before it start with ALLOW_DUPLICATE and never look up.
  */
 const ATOMIC_START_PATCH = 'backfill-atomic-start';
+/**
+ * Since this patch the window stalls less: the statuses of the next batch are looked up while the current one
+ * starts (at most one batch older than before, which is safe because with the atomic start the server's reuse
+ * policy decides; the lookup only spares starts), and a run takes PIPELINED_CHAINS_PER_RUN chains before it
+ * drains and continues as new. Runs in flight keep their pace; their next run (continue-as-new) takes this one.
+ */
+const PIPELINED_PATCH = 'backfill-pipelined';
 
 const { chainStatuses } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
 
@@ -245,11 +257,25 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     }
   };
 
+  const pipelined = atomicStart && patched(PIPELINED_PATCH);
+  const chainsPerRun = pipelined ? PIPELINED_CHAINS_PER_RUN : CHAINS_PER_RUN;
+  /** The lookup of the batch starting at `cursor`, begun while the batch before it was starting. */
+  let ahead: { readonly cursor: number; readonly statuses: Promise<string[]> } | undefined;
   try {
     let startedThisRun = 0;
     while (carry.cursor < partitions.length) {
       const batch = partitions.slice(carry.cursor, carry.cursor + STATUS_BATCH);
-      const statuses = await chainStatuses(batch.map(idOf));
+      const lookup = ahead?.cursor === carry.cursor ? ahead.statuses : chainStatuses(batch.map(idOf));
+      ahead = undefined;
+      const statuses = await lookup;
+      const next = carry.cursor + batch.length;
+      // Not across a continue-as-new, whose next run looks the batch up itself.
+      if (pipelined && next < partitions.length && startedThisRun + batch.length < chainsPerRun) {
+        const statuses = chainStatuses(partitions.slice(next, next + STATUS_BATCH).map(idOf));
+        // Awaited by the next batch; a failure surfaces there, not as an unhandled rejection if never awaited.
+        statuses.catch(() => undefined);
+        ahead = { cursor: next, statuses };
+      }
       for (const [j, partition] of batch.entries()) {
         const skip = skipReason(input.mode, statuses[j] ?? 'NOT_FOUND');
         if (skip !== undefined) {
@@ -268,7 +294,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       const now = workflowInfo();
       if (
         carry.cursor < partitions.length &&
-        (startedThisRun >= CHAINS_PER_RUN || now.historyLength >= HISTORY_EVENTS_PER_RUN || now.continueAsNewSuggested)
+        (startedThisRun >= chainsPerRun || now.historyLength >= HISTORY_EVENTS_PER_RUN || now.continueAsNewSuggested)
       ) {
         // Drain first: the chains of this run must not outlive it.
         await condition(() => running.size === 0);
