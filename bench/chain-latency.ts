@@ -5,6 +5,7 @@
  *
  *   npm run bench -- --chains 200 --throughput 400 --concurrency 20 [--warmup 20] [--block 20] [--breakdown 20]
  *     [--tracing on]   (our worker with the traced bundle and tracing interceptors, spans dropped: their cost)
+ *     [--local on]     (a third side: our chain with every agent bound `local: true`, run as local activities)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,10 +27,12 @@ import { registerTracing } from '../src/temporal/telemetry.js';
 import { createWorker } from '../src/worker.js';
 import { baselineActivities } from './baseline-activities.js';
 import type { baselineChain } from './baseline-workflows.js';
-import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
+import { AGENTS_YAML, CHAIN_PAYLOAD, LOCAL_AGENTS_YAML, NOOP_AGENTS } from './replies.js';
 
 const BASELINE_WORKFLOWS_PATH = fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url));
 const TARGET_P50_RATIO = 1.15;
+/** issue 7: an all-built-in chain with local handoffs at most this fraction of the remote chain's p50. */
+const TARGET_LOCAL_RATIO = 0.4;
 
 interface Options {
   readonly chains: number;
@@ -39,13 +42,16 @@ interface Options {
   readonly block: number;
   readonly breakdown: number;
   readonly tracing: boolean;
+  readonly local: boolean;
 }
 
 /** One way of running a chain; `run` returns its workflow id once the chain has completed. */
 interface Side {
-  readonly name: 'ours' | 'baseline';
+  readonly name: SideName;
   run(): Promise<string>;
 }
+
+type SideName = 'ours' | 'baseline' | 'local';
 
 interface Phase {
   readonly latencies: number[];
@@ -61,7 +67,8 @@ interface SideResult {
 interface Measured {
   readonly ours: SideResult;
   readonly baseline: SideResult;
-  readonly breakdown?: { readonly ours: Breakdown; readonly baseline: Breakdown };
+  readonly local?: SideResult;
+  readonly breakdown?: { readonly ours: Breakdown; readonly baseline: Breakdown; readonly local?: Breakdown };
   readonly memory: NodeJS.MemoryUsage;
 }
 
@@ -73,6 +80,7 @@ const FLAGS = {
   block: { type: 'string', default: '20' },
   breakdown: { type: 'string', default: '20' },
   tracing: { type: 'string', default: 'off' },
+  local: { type: 'string', default: 'off' },
 } as const;
 
 function parseOptions(): Options {
@@ -93,8 +101,12 @@ function parseOptions(): Options {
   if (values.tracing !== 'on' && values.tracing !== 'off') {
     throw new UsageError(`--tracing: expected on or off, got ${values.tracing}`);
   }
+  if (values.local !== 'on' && values.local !== 'off') {
+    throw new UsageError(`--local: expected on or off, got ${values.local}`);
+  }
   return {
     tracing: values.tracing === 'on',
+    local: values.local === 'on',
     chains: int('chains', 1),
     throughput: int('throughput', 1),
     concurrency: int('concurrency', 1),
@@ -141,6 +153,18 @@ async function main(): Promise<void> {
       ...(options.tracing ? { tracing: await registerTracing(new NoopSpanProcessor(), 'nowhere', 'bench') } : {}),
       workflowBundle: { code: oursBundle.code },
     });
+    const localQueue = `bench-local-${tag}`;
+    const localConnection = await NativeConnection.connect(server.target.connection);
+    cleanups.push(() => localConnection.close());
+    const localWorker = await createWorker({
+      connection: localConnection,
+      namespace: server.target.namespace,
+      taskQueue: localQueue,
+      agents: new AgentRegistry(parseAgentsFile(LOCAL_AGENTS_YAML, 'bench local agents.yaml')),
+      outDir,
+      builtins: NOOP_AGENTS,
+      workflowBundle: { code: oursBundle.code },
+    });
     const baselineWorker = await Worker.create({
       connection: baselineConnection,
       namespace: server.target.namespace,
@@ -150,17 +174,19 @@ async function main(): Promise<void> {
     });
 
     let n = 0;
-    const ours: Side = {
-      name: 'ours',
+    const chainSide = (name: 'ours' | 'local', taskQueue: string): Side => ({
+      name,
       async run() {
-        const id = `bench-ours-${tag}-${++n}`;
-        const { handle } = await startChain(client, 'schema-to-pipeline', CHAIN_PAYLOAD, { id, taskQueue: oursQueue });
+        const id = `bench-${name}-${tag}-${++n}`;
+        const { handle } = await startChain(client, 'schema-to-pipeline', CHAIN_PAYLOAD, { id, taskQueue });
         const outcome = await waitChain(handle);
         if (outcome.status !== 'COMPLETED')
           throw new Error(`chain ${id} ${outcome.status}: ${outcome.failure?.message}`);
         return id;
       },
-    };
+    });
+    const ours = chainSide('ours', oursQueue);
+    const local = options.local ? chainSide('local', localQueue) : undefined;
     const baseline: Side = {
       name: 'baseline',
       async run() {
@@ -183,11 +209,12 @@ async function main(): Promise<void> {
       `Pattern A (schema → stream → builder), no-op agents; warm-up ${options.warmup} sequential + ${options.warmup} at ` +
         `concurrency ${options.concurrency} per side; ${options.chains} sequential and ${options.throughput} at ` +
         `concurrency ${options.concurrency} per side, in alternating blocks of ${options.block} (sequential) and ` +
-        `${throughputBlock(options)} (throughput)${options.tracing ? '; ours with tracing on (spans dropped)' : ''}`,
+        `${throughputBlock(options)} (throughput)${options.tracing ? '; ours with tracing on (spans dropped)' : ''}` +
+        `${local !== undefined ? '; a third side "local": ours with every agent bound local: true' : ''}`,
     );
-    // Both workers poll for the whole run, so neither gets the machine to itself.
+    // All workers poll for the whole run, so none gets the machine to itself (the local one idles without --local).
     const measured = await oursWorker.runUntil(() =>
-      baselineWorker.runUntil(() => measure(client, ours, baseline, options)),
+      baselineWorker.runUntil(() => localWorker.runUntil(() => measure(client, ours, baseline, local, options))),
     );
     report(measured, options);
   } finally {
@@ -202,20 +229,29 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure(client: Client, ours: Side, baseline: Side, options: Options): Promise<Measured> {
-  for (const side of [ours, baseline]) {
+async function measure(
+  client: Client,
+  ours: Side,
+  baseline: Side,
+  local: Side | undefined,
+  options: Options,
+): Promise<Measured> {
+  const sides = local !== undefined ? [ours, baseline, local] : [ours, baseline];
+  for (const side of sides) {
     await runPhase(side, options.warmup, 1);
     await runPhase(side, options.warmup, options.concurrency);
   }
-  const results = {
+  const results: Record<SideName, SideResult> = {
     ours: { sequential: emptyPhase(), throughput: emptyPhase() },
     baseline: { sequential: emptyPhase(), throughput: emptyPhase() },
+    local: { sequential: emptyPhase(), throughput: emptyPhase() },
   };
-  // Alternate which side goes first in each pair of blocks, so drift and ordering effects hit both alike.
+  // Rotate which side goes first in each round of blocks, so drift and ordering effects hit all alike.
   const interleave = async (total: number, block: number, concurrency: number, phase: 'sequential' | 'throughput') => {
     for (let done = 0, b = 0; done < total; done += block, b++) {
       const count = Math.min(block, total - done);
-      for (const side of b % 2 === 0 ? [ours, baseline] : [baseline, ours]) {
+      const shift = b % sides.length;
+      for (const side of [...sides.slice(shift), ...sides.slice(0, shift)]) {
         merge(results[side.name][phase], await runPhase(side, count, concurrency));
       }
     }
@@ -229,16 +265,32 @@ async function measure(client: Client, ours: Side, baseline: Side, options: Opti
     'throughput',
   );
   const memory = process.memoryUsage();
-  if (options.breakdown === 0) return { ...results, memory };
-  const [oursBreakdown, baselineBreakdown] = await Promise.all([
-    breakdown(client, sample(results.ours.sequential.ids, options.breakdown)),
-    breakdown(client, sample(results.baseline.sequential.ids, options.breakdown)),
+  const measured = {
+    ours: results.ours,
+    baseline: results.baseline,
+    ...(local !== undefined ? { local: results.local } : {}),
+    memory,
+  };
+  if (options.breakdown === 0) return measured;
+  const breakdownOf = async (name: SideName): Promise<Breakdown> => {
+    const phase = results[name].sequential;
+    const b = await breakdown(client, sample(phase.ids, options.breakdown));
+    b.clientMs.push(...b.ids.map((id) => phase.latencies[phase.ids.indexOf(id)] ?? NaN));
+    return b;
+  };
+  const [oursBreakdown, baselineBreakdown, localBreakdown] = await Promise.all([
+    breakdownOf('ours'),
+    breakdownOf('baseline'),
+    local !== undefined ? breakdownOf('local') : undefined,
   ]);
-  const latencyOf = (phase: Phase, ids: readonly string[]) =>
-    ids.map((id) => phase.latencies[phase.ids.indexOf(id)] ?? NaN);
-  oursBreakdown.clientMs.push(...latencyOf(results.ours.sequential, oursBreakdown.ids));
-  baselineBreakdown.clientMs.push(...latencyOf(results.baseline.sequential, baselineBreakdown.ids));
-  return { ...results, memory, breakdown: { ours: oursBreakdown, baseline: baselineBreakdown } };
+  return {
+    ...measured,
+    breakdown: {
+      ours: oursBreakdown,
+      baseline: baselineBreakdown,
+      ...(localBreakdown !== undefined ? { local: localBreakdown } : {}),
+    },
+  };
 }
 
 /** A throughput block needs several waves at full concurrency, or ramp-up and drain dominate it. */
@@ -388,8 +440,9 @@ function mean(values: readonly number[]): number {
 function report(m: Measured, options: Options): void {
   const rows: string[][] = [['phase', 'side', 'chains', 'p50 ms', 'p95 ms', 'mean ms', 'chains/s']];
   for (const phase of ['sequential', 'throughput'] as const) {
-    for (const side of ['ours', 'baseline'] as const) {
-      const p = m[side][phase];
+    for (const side of ['ours', 'baseline', 'local'] as const) {
+      const p = m[side]?.[phase];
+      if (p === undefined) continue;
       rows.push([
         phase === 'sequential' ? 'sequential' : `throughput c=${options.concurrency}`,
         side,
@@ -415,22 +468,33 @@ function report(m: Measured, options: Options): void {
       `throughput ${fixed(rate, 2)}×, p50 under load ${fixed(loadedP50, 2)}×`,
   );
   console.log(`target p50 ratio ≤ ${TARGET_P50_RATIO}: ${p50 <= TARGET_P50_RATIO ? 'met' : 'NOT met'}`);
+  if (m.local !== undefined) {
+    const localP50 = percentile(m.local.sequential.latencies, 50) / percentile(m.ours.sequential.latencies, 50);
+    const localRate =
+      m.local.throughput.latencies.length /
+      m.local.throughput.wallMs /
+      (m.ours.throughput.latencies.length / m.ours.throughput.wallMs);
+    console.log(
+      `local/ours: p50 ${fixed(localP50, 2)}× (sequential), throughput ${fixed(localRate, 2)}×; ` +
+        `target p50 ≤ ${TARGET_LOCAL_RATIO}×: ${localP50 <= TARGET_LOCAL_RATIO ? 'met' : 'NOT met'}`,
+    );
+  }
 
   if (m.breakdown !== undefined) {
-    const { ours, baseline } = m.breakdown;
+    const { ours, baseline, local } = m.breakdown;
+    const shown = local !== undefined ? [ours, baseline, local] : [ours, baseline];
     console.log();
     console.log(
-      `where the time goes: median per chain over ${ours.ids.length} + ${baseline.ids.length} sequential chains, ` +
+      `where the time goes: median per chain over ${shown.map((b) => b.ids.length).join(' + ')} sequential chains, ` +
         'from history event times (ms unless noted)',
     );
     const line = (label: string, pick: (b: Breakdown) => number[], digits = 1): string[] => [
       label,
-      fixed(percentile(pick(ours), 50), digits),
-      fixed(percentile(pick(baseline), 50), digits),
+      ...shown.map((b) => fixed(percentile(pick(b), 50), digits)),
     ];
     printTable(
       [
-        ['', 'ours', 'baseline'],
+        ['', 'ours', 'baseline', ...(local !== undefined ? ['local'] : [])],
         line('client: start → result', (b) => b.clientMs),
         line('server: first → last event', (b) => b.serverMs),
         line('client overhead (start RPC, result poll)', (b) => b.clientMs.map((c, i) => c - (b.serverMs[i] ?? NaN))),

@@ -36,6 +36,12 @@ export const AGENTS_YAML = `agents:
   scaffold: { transport: builtin }
 `;
 
+/** The same bindings with every agent's handoffs run as local activities. */
+export const LOCAL_AGENTS_YAML = AGENTS_YAML.replace(
+  /\{ transport: builtin \}/g,
+  '{ transport: builtin, local: true }',
+);
+
 /** Stream and Builder that answer at once with the canned replies. */
 export const NOOP_AGENTS: BuiltinAgents = {
   stream: async () => STREAM_REPLY,

@@ -154,14 +154,19 @@ export function createActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const { attempt, activityId, workflowExecution } = ctx.info;
       const binding = req.policy?.binding ?? deps.agents.binding(req.to);
-      // A local activity's attempts have no heartbeat to carry: only its last failure is known.
-      const earlier = ctx.info.isLocal ? [] : earlierFailures(ctx.info.heartbeatDetails, attempt);
+      // A local activity's attempts have no heartbeat to carry (heartbeat() does nothing there, and the SDK
+      // delivers cancellation without one): only its last failure is known.
+      const local = ctx.info.isLocal;
+      const earlier = local ? [] : earlierFailures(ctx.info.heartbeatDetails, attempt);
       const progress: AttemptProgress = { attempt, failures: earlier };
-      ctx.heartbeat(progress);
+      // A heartbeat is a server round trip: the first attempt has nothing to carry, so it beats only on the
+      // interval (a lost first attempt is then recorded as AttemptLost, as before). A retry beats at once, so
+      // the failures it carries survive even if it is lost before its first interval.
+      if (!local && attempt > 1) ctx.heartbeat(progress);
       // Heartbeats are how a cancelled chain reaches a running call (the SDK then aborts cancellationSignal) and
       // how the server notices a dead worker: several beats fit in the heartbeat timeout.
       const every = Math.min(HEARTBEAT_MS, Math.max(100, (ctx.info.heartbeatTimeoutMs ?? 3 * HEARTBEAT_MS) / 3));
-      const beat = setInterval(() => ctx.heartbeat(progress), every);
+      const beat = local ? undefined : setInterval(() => ctx.heartbeat(progress), every);
       let retryInvalidOutput = false;
       try {
         if (binding === undefined) {
@@ -231,7 +236,7 @@ export function createActivities(deps: ActivityDeps) {
           attemptFailure(attempt, failure.type, failure.message, failure.extra.status),
         ].slice(-KEPT_ATTEMPT_FAILURES);
         // Recorded by Temporal as this attempt's last heartbeat: the next attempt starts from it.
-        ctx.heartbeat({ attempt, failures } satisfies AttemptProgress);
+        if (!local) ctx.heartbeat({ attempt, failures } satisfies AttemptProgress);
         const detail: HandoffFailureDetail = {
           attempt,
           ...(failure.extra.status !== undefined ? { status: failure.extra.status } : {}),
@@ -246,7 +251,7 @@ export function createActivities(deps: ActivityDeps) {
           ...(failure.extra.nextRetryDelayMs !== undefined ? { nextRetryDelay: failure.extra.nextRetryDelayMs } : {}),
         });
       } finally {
-        clearInterval(beat);
+        if (beat !== undefined) clearInterval(beat);
       }
     },
   };

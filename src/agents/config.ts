@@ -42,6 +42,14 @@ export const BuiltinBinding = contract({
   transport: z.literal('builtin'),
   /** DuckDB file the built-in Schema and Radar agents use; defaults to `<out>/warehouse.duckdb`. */
   warehouse: nonEmpty.optional(),
+  /**
+   * Run this agent's handoffs as Temporal local activities, on the worker that runs the chain: no activity task
+   * round trip through the server, so an all-local chain takes a fraction of the time. Attempts retry with the
+   * same policy (`timeout`, `retry`) and failure types; the UI shows each handoff as a marker instead of an
+   * activity, and a retried handoff keeps only its last failure (local attempts have no heartbeat to carry the
+   * earlier ones). Read when a chain starts, like the rest of the binding, so chains in flight keep their mode.
+   */
+  local: z.boolean().optional(),
   ...common,
 });
 

@@ -48,6 +48,8 @@ export class ClaimCheckCodec implements PayloadCodec {
   }
 
   private async offload(payload: Payload): Promise<Payload> {
+    // Nearly every payload is far below the threshold: an upper bound on its serialized size spares serializing it.
+    if (sizeBound(payload) <= this.options.thresholdBytes) return payload;
     const bytes = serializePayload(payload);
     if (bytes.length <= this.options.thresholdBytes) return payload;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -91,4 +93,17 @@ export class ClaimCheckCodec implements PayloadCodec {
     }
     return plain;
   }
+}
+
+/**
+ * An upper bound on a payload's serialized (protobuf) size without serializing it: each field costs its bytes
+ * plus at most a tag and a length prefix; a key's UTF-8 form is at most three bytes per UTF-16 unit.
+ */
+function sizeBound(payload: Payload): number {
+  const FIELD_OVERHEAD = 11;
+  let bound = (payload.data?.length ?? 0) + FIELD_OVERHEAD;
+  for (const [key, value] of Object.entries(payload.metadata ?? {})) {
+    bound += 3 * key.length + (value?.length ?? 0) + 4 * FIELD_OVERHEAD;
+  }
+  return bound;
 }

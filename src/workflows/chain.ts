@@ -125,6 +125,13 @@ const SEARCH_ATTRIBUTES_AT_START_PATCH = 'stream-search-attributes-at-start';
  */
 const DATA_QUALITY_PATCH = 'stream-data-quality-fails';
 
+/**
+ * A chain whose agent is bound `local: true` runs that agent's handoffs as local activities. Asked only for such
+ * a handoff, so chains of remote bindings (all histories recorded before it) carry no marker and schedule
+ * exactly the commands they did.
+ */
+const LOCAL_HANDOFFS_PATCH = 'stream-local-handoffs';
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
@@ -225,7 +232,10 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     mark(stepLabel(record.step, spec.from, spec.to), first);
     first = false;
     const summary = `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`;
-    const { deliverHandoff } = proxyActivities<Activities>(activityOptions(policy, summary));
+    const { deliverHandoff } =
+      isLocal(policy) && patched(LOCAL_HANDOFFS_PATCH)
+        ? proxyLocalActivities<Activities>(localActivityOptions(policy, summary))
+        : proxyActivities<Activities>(activityOptions(policy, summary));
     try {
       const result = await deliverHandoff({
         chainId: state.chainId,
@@ -353,14 +363,31 @@ function activityOptions(policy: AgentPolicy, summary: string) {
     startToCloseTimeout: policy.timeoutMs + TIMEOUT_SLACK_MS,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     summary,
-    retry: {
-      maximumAttempts: policy.maximumAttempts,
-      initialInterval: policy.initialIntervalMs,
-      backoffCoefficient: policy.backoffCoefficient,
-      maximumInterval: policy.maximumIntervalMs,
-      nonRetryableErrorTypes: [...NON_RETRYABLE],
-    },
+    retry: retryPolicy(policy),
   };
+}
+
+/**
+ * A local handoff: the same timeout and retry policy, without a heartbeat timeout (a local activity lives and
+ * dies with the worker running the chain, whose workflow task times out if it is lost).
+ */
+function localActivityOptions(policy: AgentPolicy, summary: string) {
+  return { startToCloseTimeout: policy.timeoutMs + TIMEOUT_SLACK_MS, summary, retry: retryPolicy(policy) };
+}
+
+function retryPolicy(policy: AgentPolicy) {
+  return {
+    maximumAttempts: policy.maximumAttempts,
+    initialInterval: policy.initialIntervalMs,
+    backoffCoefficient: policy.backoffCoefficient,
+    maximumInterval: policy.maximumIntervalMs,
+    nonRetryableErrorTypes: [...NON_RETRYABLE],
+  };
+}
+
+/** Whether the binding recorded at the chain's start asks for local handoffs (built-in agents only). */
+function isLocal(policy: AgentPolicy): boolean {
+  return policy.binding?.transport === 'builtin' && policy.binding.local === true;
 }
 
 /**
