@@ -3,13 +3,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { BuiltinAgents } from '../src/agents/builtin/index.js';
 import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
+import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains.js';
 import { createWorker } from '../src/worker.js';
 
 let runtimeInstalled = false;
@@ -209,5 +210,34 @@ export async function workflowExists(client: Client, workflowId: string): Promis
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
+  }
+}
+
+/**
+ * Pattern A on a worker of its own with these bindings (every other agent built in): the outcome, the run's
+ * handle and what the Temporal UI shows as its current details, read while the worker is still up.
+ */
+export async function runPatternA(
+  client: Client,
+  bindings: Record<string, string>,
+  builtins?: BuiltinAgents,
+): Promise<{ outcome: ChainOutcome; details: string; workflowId: string; handle: WorkflowHandle }> {
+  const worker = await startWorker({
+    agents: agentsYaml(bindings),
+    ...(builtins !== undefined ? { builtins } : {}),
+  });
+  try {
+    const started = await startChain(
+      client,
+      'schema-to-pipeline',
+      { source_tables: ['orders'], target_model: 'fct_sales' },
+      { id: unique('pattern-a'), taskQueue: worker.taskQueue },
+    );
+    const outcome = await waitChain(started.handle);
+    const metadata: unknown = await started.handle.query('__temporal_workflow_metadata');
+    const details = typeof metadata === 'object' && metadata !== null ? Reflect.get(metadata, 'currentDetails') : '';
+    return { outcome, details: String(details), workflowId: started.workflowId, handle: started.handle };
+  } finally {
+    await worker.stop();
   }
 }

@@ -3,10 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS, type BuiltinAgents } from '../src/agents/builtin/index.js';
 import { HandoffError } from '../src/agents/transport.js';
 import { FailureType, StreamStep } from '../src/identity/index.js';
-import { startChain, waitChain } from '../src/temporal/chains.js';
-import { agentsYaml, startWorker, testClient, unique } from './helpers.js';
+import { runPatternA as runPatternAOn, testClient } from './helpers.js';
 
-const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
 const LOCAL = 'transport: builtin\nlocal: true';
 
 let client: Client;
@@ -18,24 +16,10 @@ afterAll(async () => closeClient());
 
 /** Pattern A on a worker with the given bindings; the outcome, the run's history and what the UI shows. */
 async function runPatternA(bindings: Record<string, string>, builtins?: BuiltinAgents) {
-  const worker = await startWorker({
-    agents: agentsYaml(bindings),
-    ...(builtins !== undefined ? { builtins } : {}),
-  });
-  try {
-    const started = await startChain(client, 'schema-to-pipeline', INPUT, {
-      id: unique('local-handoffs'),
-      taskQueue: worker.taskQueue,
-    });
-    const outcome = await waitChain(started.handle);
-    const metadata: unknown = await started.handle.query('__temporal_workflow_metadata');
-    const details = typeof metadata === 'object' && metadata !== null ? Reflect.get(metadata, 'currentDetails') : '';
-    const history = await started.handle.fetchHistory();
-    const description = await started.handle.describe();
-    return { outcome, details: String(details), events: history.events ?? [], description };
-  } finally {
-    await worker.stop();
-  }
+  const run = await runPatternAOn(client, bindings, builtins);
+  const history = await run.handle.fetchHistory();
+  const description = await run.handle.describe();
+  return { ...run, events: history.events ?? [], description };
 }
 
 /** A built-in Builder that fails with `type` on its first `failures` calls, then answers as the real one. */

@@ -3,11 +3,9 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS, type BuiltinAgents } from '../../src/agents/builtin/index.js';
 import { failedAttempts } from '../../src/cli/render.js';
-import { startChain, waitChain } from '../../src/temporal/chains.js';
 import { cli } from '../cli-process.js';
-import { agentsYaml, builderReply, replyJson, startHttpAgent, startWorker, testClient, unique } from '../helpers.js';
+import { builderReply, replyJson, runPatternA as runPatternAOn, startHttpAgent, testClient } from '../helpers.js';
 
-const INPUT = { source_tables: ['orders'], target_model: 'fct_sales' };
 const COMMAND_AGENT = join(import.meta.dirname, '..', 'agents', 'command-agent.mjs');
 
 let client: Client;
@@ -17,27 +15,9 @@ beforeAll(async () => {
 });
 afterAll(async () => closeClient());
 
-/**
- * Runs Pattern A with Builder bound as given and returns the outcome and the run's "current details" (what
- * the Temporal UI shows), read while the worker is still up.
- */
-async function runPatternA(builderBinding: string, builtins?: BuiltinAgents) {
-  const worker = await startWorker({
-    agents: agentsYaml({ builder: builderBinding }),
-    ...(builtins !== undefined ? { builtins } : {}),
-  });
-  try {
-    const started = await startChain(client, 'schema-to-pipeline', INPUT, {
-      id: unique('faults-handoff'),
-      taskQueue: worker.taskQueue,
-    });
-    const outcome = await waitChain(started.handle);
-    const metadata: unknown = await started.handle.query('__temporal_workflow_metadata');
-    const details = typeof metadata === 'object' && metadata !== null ? Reflect.get(metadata, 'currentDetails') : '';
-    return { outcome, details: String(details), workflowId: started.workflowId };
-  } finally {
-    await worker.stop();
-  }
+/** Pattern A with Builder bound as given (see helpers' runPatternA). */
+function runPatternA(builderBinding: string, builtins?: BuiltinAgents) {
+  return runPatternAOn(client, { builder: builderBinding }, builtins);
 }
 
 describe('each failed attempt is kept', () => {

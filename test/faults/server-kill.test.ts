@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../src/identity/index.js';
 import { startBackfill } from '../../src/temporal/backfills.js';
 import { connectClient, localTarget } from '../../src/temporal/connection.js';
+import { freePort } from '../../src/temporal/devserver.js';
 import { onPath, PROJECT_CLI } from '../../src/temporal/install-cli.js';
 import type { BackfillProgress } from '../../src/workflows/backfill.js';
 import { agentsYaml, unique, waitFor } from '../helpers.js';
@@ -44,18 +44,6 @@ function startServer(dbFile: string, port: number): Running {
     process.env,
     TEMPORAL_CLI,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
 }
 
 describe('the Temporal server killed -9 mid-backfill', () => {
