@@ -68,6 +68,10 @@ async function demo(): Promise<number> {
       console.log(
         `--keep: server ${server.target.connection.address}${server.uiUrl !== undefined ? `, Web UI ${server.uiUrl}` : ''} and the worker stay up; Ctrl-C to stop`,
       );
+      // The CLI in another terminal finds this server (and its UI, for the links it prints) through these.
+      console.log(
+        `  in another terminal: export TEMPORAL_ADDRESS=${server.target.connection.address}${server.uiUrl !== undefined ? ` TEMPORAL_UI_URL=${server.uiUrl}` : ''}`,
+      );
       await new Promise<void>((done) => {
         process.once('SIGINT', done);
         process.once('SIGTERM', done);

@@ -122,7 +122,8 @@ async function startDevServer(
 ): Promise<ResolvedServer> {
   // Prefer the CLI's usual ports, so `npx stream-collab` and a browser find the server without flags.
   const port = (await isFree(7233)) ? 7233 : await freePort();
-  const uiPort = options.ui === true ? ((await isFree(8233)) ? 8233 : await freePort()) : undefined;
+  // The UI on the gRPC port + 1000, where the CLI looks for it (temporal/ui.ts), whenever that port is free.
+  const uiPort = options.ui === true ? ((await isFree(port + 1000)) ? port + 1000 : await freePort()) : undefined;
   const extraArgs = options.dbFilename !== undefined ? ['--sqlite-pragma', 'journal_mode=WAL'] : [];
   // A development dependency: a production worker is given TEMPORAL_ADDRESS and never starts a dev server.
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
