@@ -129,7 +129,8 @@ export async function backfillStartCommand(flowName: string, o: BackfillStartOpt
 
 async function dryRun(client: Client, options: StartBackfillOptions & { partitionList: string[] }): Promise<number> {
   const input = backfillInput(options);
-  const ids = options.partitionList.map((p) => defaultChainId(input.flow, input.payload, p, idOptionsFromEnv()));
+  const idOptions = idOptionsFromEnv();
+  const ids = options.partitionList.map((p) => defaultChainId(input.flow, input.payload, p, idOptions));
   const statuses = await lookupStatuses(client, ids);
   const rows = options.partitionList.map((partition, i) => {
     const status = statuses[i] ?? 'NOT_FOUND';

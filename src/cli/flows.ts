@@ -5,12 +5,8 @@ import { AgentRegistry } from '../agents/registry.js';
 import { CONTRACTS } from '../contracts/index.js';
 import { CONTRACT_NAMES, FLOWS, isContractName, type AgentName, type ContractName } from '../flows.js';
 import { DEFAULT_AGENTS_FILE } from '../identity/names.js';
+import { printJson } from './context.js';
 import { UsageError } from './errors.js';
-
-/** JSON on stdout; written here rather than through context.js, which loads the Temporal client. */
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 /** The top-level fields of a contract, `name` or `name?` for optional ones. */
 function fieldsOf(schema: z.ZodType): string[] {
