@@ -57,4 +57,9 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    code = asyncio.run(main())
+    # Leave without interpreter finalization: the SDK's native runtime threads can abort it
+    # ("PyGILState_Release ... finalizing"), turning a finished run into a crash exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
