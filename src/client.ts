@@ -20,6 +20,7 @@ import { UsageError } from './cli/errors.js';
 import { loadChain } from './cli/load-chain.js';
 import { check, formatIssues, type ContractIssue } from './contracts/index.js';
 import { PipelineRequest } from './contracts/pipeline-request.js';
+import { EtlRequest } from './etl/contracts.js';
 import { PulseToStream } from './contracts/pulse-to-stream.js';
 import { SchemaToStream } from './contracts/schema-to-stream.js';
 import { FLOW_NAMES, type FlowName } from './flows.js';
@@ -54,6 +55,7 @@ export const FLOW_INPUTS = {
   'pipeline-visualization': PipelineRequest,
   'pipeline-testing': PipelineRequest,
   'cost-aware-pipeline': PipelineRequest,
+  'warehouse-etl': EtlRequest,
 } as const satisfies Record<FlowName, z.ZodType>;
 
 /** What a flow is started with. Fields the contract does not name are kept and passed on to the agents. */

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { AgentRegistry } from './agents/registry.js';
 import { readFlowInput, flowArg } from './cli/input.js';
 import { chainReport } from './cli/render.js';
-import { FLOW_NAMES } from './flows.js';
+import { DESIGN_FLOW_NAMES, type FlowName } from './flows.js';
+import { DEMO_ETL_DAYS, runDemoEtl, startDemoSource } from './demo-etl.js';
 import { DEFAULT_AGENTS_FILE } from './identity/index.js';
 import { startChain, waitChain } from './temporal/chains.js';
 import { connectClient } from './temporal/connection.js';
@@ -37,7 +38,11 @@ async function demo(): Promise<number> {
   const logger = new DefaultLogger('WARN');
   Runtime.install({ logger: codecConfigFromEnv().keys.length > 0 ? new RedactingLogger(logger) : logger });
   const agents = await AgentRegistry.fromFile(values.agents);
-  const server = await resolveServer({ ui: true, log: (l) => console.log(l) });
+  const source = await startDemoSource((l) => console.log(l));
+  const server = await resolveServer({ ui: true, log: (l) => console.log(l) }).catch(async (err: unknown) => {
+    await source.close();
+    throw err;
+  });
   const connection = await connectWorker(server.target);
   const { client, close } = await connectClient(server.target);
   let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
@@ -48,22 +53,36 @@ async function demo(): Promise<number> {
     console.log(`worker running; artifacts under ${outDir}\n`);
     const files = (await readdir(join(ROOT, 'examples'))).filter((f) => f.endsWith('.yaml'));
     let failed = 0;
-    for (const flowName of FLOW_NAMES) {
+    let metricsFrom: string | undefined;
+    const link = (workflowId: string, runId: string): string | undefined =>
+      server.uiUrl !== undefined ? uiLink(server.uiUrl, server.target.namespace, workflowId, runId) : undefined;
+    // The pipeline runs after the designs it builds on (Pattern B's metrics) and before Pattern D, whose checks
+    // then find real marts.
+    const order: FlowName[] = [...DESIGN_FLOW_NAMES];
+    order.splice(order.indexOf('pipeline-testing'), 0, 'warehouse-etl');
+    for (const flowName of order) {
       const file = files.find((f) => f === `${flowName}.yaml`);
       if (file === undefined) continue;
       const flow = flowArg(flowName);
       const payload = await readFlowInput(flow, join(ROOT, 'examples', file));
+      if (flow === 'warehouse-etl') {
+        const { metrics: _inline, ...rest } = payload;
+        const etlInput = metricsFrom !== undefined ? { ...rest, metrics_from: metricsFrom } : payload;
+        failed += await runDemoEtl(client, etlInput, link, (report) => console.log(`${report}\n`));
+        continue;
+      }
       const started = await startChain(client, flow, payload);
       const outcome = await waitChain(started.handle);
       if (outcome.status !== 'COMPLETED') failed += 1;
-      const link =
-        server.uiUrl !== undefined
-          ? uiLink(server.uiUrl, server.target.namespace, started.workflowId, started.runId)
-          : undefined;
-      console.log(chainReport(started.workflowId, outcome, link));
+      else if (flow === 'analytics-pipeline') metricsFrom = started.workflowId;
+      console.log(chainReport(started.workflowId, outcome, link(started.workflowId, started.runId)));
       console.log('');
     }
-    console.log(`${FLOW_NAMES.length - failed} of ${FLOW_NAMES.length} chains completed; artifacts under ${outDir}`);
+    console.log(
+      failed === 0
+        ? `every chain completed (${order.length - 1} patterns and warehouse-etl over ${DEMO_ETL_DAYS} days); artifacts under ${outDir}`
+        : `${failed} chain(s) failed; artifacts under ${outDir}`,
+    );
     if (values.keep) {
       console.log(
         `--keep: server ${server.target.connection.address}${server.uiUrl !== undefined ? `, Web UI ${server.uiUrl}` : ''} and the worker stay up; Ctrl-C to stop`,
@@ -84,6 +103,7 @@ async function demo(): Promise<number> {
     await close();
     await connection.close();
     await server.stop();
+    await source.close();
   }
 }
 

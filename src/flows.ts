@@ -21,12 +21,38 @@ export const CONTRACT_NAMES = [
   'radar-output',
   'stream-to-scaffold',
   'scaffold-output',
+  'etl-request',
+  'etl-plan',
+  'extract-output',
+  'transform-output',
+  'check-output',
+  'publish-output',
 ] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
-/** The agents of the seed, plus `requester`: whoever asks Stream for a design in Patterns C–E. */
-export const AGENT_NAMES = ['schema', 'stream', 'builder', 'pulse', 'canvas', 'radar', 'scaffold'] as const;
+/**
+ * The agents of the seed, then the stages of the pipelines they design (Airbyte's, dbt's and BI's roles), plus
+ * `requester`: whoever asks Stream for a design in Patterns C–E or starts a pipeline.
+ */
+export const AGENT_NAMES = [
+  'schema',
+  'stream',
+  'builder',
+  'pulse',
+  'canvas',
+  'radar',
+  'scaffold',
+  'extract',
+  'transform',
+  'publish',
+] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
+
+/**
+ * The pipeline stages: built-in unless agents.yaml binds them elsewhere, so an agents.yaml written before the
+ * pipelines existed keeps working (every collaboration agent must be bound; these need not be).
+ */
+export const STAGE_AGENTS: readonly AgentName[] = ['extract', 'transform', 'publish'];
 export type Party = AgentName | 'requester';
 
 /** One handoff: `from` hands a payload of contract `input` to `to`, which answers with contract `reply`. */
@@ -40,7 +66,10 @@ export interface HandoffSpec {
 export interface FlowSpec {
   readonly name: FlowName;
   readonly workflowType: string;
-  readonly pattern: 'A' | 'B' | 'C' | 'D' | 'E';
+  /** A collaboration pattern of the seed (A–E), or one of its orchestration patterns (ETL: Data Warehouse ETL). */
+  readonly pattern: 'A' | 'B' | 'C' | 'D' | 'E' | 'ETL';
+  /** `design`: agents hand designs to each other; `pipeline`: the stages run the data those designs describe. */
+  readonly kind: 'design' | 'pipeline';
   readonly title: string;
   readonly trigger: string;
   readonly handoffs: readonly HandoffSpec[];
@@ -52,6 +81,7 @@ export const FLOW_NAMES = [
   'pipeline-visualization',
   'pipeline-testing',
   'cost-aware-pipeline',
+  'warehouse-etl',
 ] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
@@ -60,6 +90,7 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
     name: 'schema-to-pipeline',
     workflowType: 'schemaToPipeline',
     pattern: 'A',
+    kind: 'design',
     title: 'Schema-to-Pipeline',
     trigger: 'New data model designed, pipeline needed',
     handoffs: [
@@ -71,6 +102,7 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
     name: 'analytics-pipeline',
     workflowType: 'analyticsPipeline',
     pattern: 'B',
+    kind: 'design',
     title: 'Analytics Pipeline',
     trigger: 'Analytics/KPI requirements need pipeline',
     handoffs: [
@@ -82,6 +114,7 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
     name: 'pipeline-visualization',
     workflowType: 'pipelineVisualization',
     pattern: 'C',
+    kind: 'design',
     title: 'Pipeline Visualization',
     trigger: 'Pipeline documentation needed',
     handoffs: [
@@ -93,6 +126,7 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
     name: 'pipeline-testing',
     workflowType: 'pipelineTesting',
     pattern: 'D',
+    kind: 'design',
     title: 'Pipeline Testing',
     trigger: 'Pipeline tests needed',
     handoffs: [
@@ -104,6 +138,7 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
     name: 'cost-aware-pipeline',
     workflowType: 'costAwarePipeline',
     pattern: 'E',
+    kind: 'design',
     title: 'Cost-Aware Pipeline',
     trigger: 'Infrastructure provisioning needed',
     handoffs: [
@@ -111,7 +146,25 @@ export const FLOWS: Readonly<Record<FlowName, FlowSpec>> = {
       { from: 'stream', to: 'scaffold', input: 'stream-to-scaffold', reply: 'scaffold-output' },
     ],
   },
+  'warehouse-etl': {
+    name: 'warehouse-etl',
+    workflowType: 'warehouseEtl',
+    pattern: 'ETL',
+    kind: 'pipeline',
+    title: 'Data Warehouse ETL',
+    trigger: 'A partition of source data is due: extract, transform, check and publish it',
+    handoffs: [
+      { from: 'requester', to: 'stream', input: 'etl-request', reply: 'etl-plan' },
+      { from: 'stream', to: 'extract', input: 'etl-plan', reply: 'extract-output' },
+      { from: 'extract', to: 'transform', input: 'extract-output', reply: 'transform-output' },
+      { from: 'transform', to: 'radar', input: 'transform-output', reply: 'check-output' },
+      { from: 'radar', to: 'publish', input: 'check-output', reply: 'publish-output' },
+    ],
+  },
 };
+
+/** The flows of the five collaboration patterns (A–E), which need nothing but their agents. */
+export const DESIGN_FLOW_NAMES: readonly FlowName[] = FLOW_NAMES.filter((f) => FLOWS[f].kind === 'design');
 
 /** The list each contract is mostly about, to say "3 connector requirements" in summaries. */
 export const CONTRACT_SUBJECT: Readonly<Record<ContractName, { key: string; noun: string }>> = {
@@ -128,6 +181,12 @@ export const CONTRACT_SUBJECT: Readonly<Record<ContractName, { key: string; noun
   'radar-output': { key: 'checks', noun: 'check' },
   'stream-to-scaffold': { key: 'infrastructure_needs', noun: 'infrastructure need' },
   'scaffold-output': { key: 'plan', noun: 'plan item' },
+  'etl-request': { key: 'connectors', noun: 'connector' },
+  'etl-plan': { key: 'connectors', noun: 'connector' },
+  'extract-output': { key: 'tables', noun: 'extracted table' },
+  'transform-output': { key: 'models', noun: 'dbt model' },
+  'check-output': { key: 'checks', noun: 'check' },
+  'publish-output': { key: 'charts', noun: 'chart' },
 };
 
 export function isContractName(name: string): name is ContractName {

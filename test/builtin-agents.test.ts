@@ -29,6 +29,13 @@ import type { ContractName } from '../src/flows.js';
 import { seedValue } from './seed.js';
 import { readFileSync } from 'node:fs';
 
+/** The rest of a built-in agent's context, for agents that neither write files nor read other chains. */
+const NO_CHAINS = {
+  outDir: '',
+  env: process.env,
+  readChain: () => Promise.reject(new Error('no chains in this test')),
+};
+
 const example = (name: string): unknown =>
   parse(readFileSync(new URL(`../examples/${name}.yaml`, import.meta.url), 'utf8'));
 const request = PipelineRequest.parse(example('pipeline-testing'));
@@ -93,7 +100,7 @@ describe('the built-in Stream derives the seed outputs from the seed inputs', ()
   it("Pattern D: the seed's test requirements, plus the table the checks run on", () => {
     const out = testRequirements(request);
     expect(out).toMatchObject(StreamToRadar.parse(seedValue('Output to Radar')));
-    expect(out.test_requirements[0]?.table).toBe('fct_orders');
+    expect(out.test_requirements[0]?.table).toBe('fct_sales');
   });
 
   it("Pattern E: exactly the seed's infrastructure needs", () => {
@@ -115,6 +122,7 @@ describe('the built-in Builder', () => {
       {
         signal: AbortSignal.timeout(10_000),
         warehouse: '',
+        ...NO_CHAINS,
       },
     );
     const [spec] = reply.connectors as { extraction_sql: string; cursor: { field: string; initial: string } }[];
@@ -143,6 +151,7 @@ describe('the built-in Schema', () => {
     const reply = await schema(envelope('stream-to-schema', 'schema-output', marts), {
       signal: AbortSignal.timeout(10_000),
       warehouse,
+      ...NO_CHAINS,
     });
     expect((reply.tables as { name: string }[]).map((t) => t.name)).toEqual(['fct_daily_revenue', 'mart_customer_ltv']);
     const db = await DuckDBInstance.create(warehouse);
@@ -164,6 +173,7 @@ describe('the built-in Schema', () => {
       schema(envelope('stream-to-schema', 'schema-output', drifted), {
         signal: AbortSignal.timeout(10_000),
         warehouse,
+        ...NO_CHAINS,
       }),
     ).rejects.toMatchObject({
       type: 'AgentRejected',
@@ -200,6 +210,7 @@ describe('the built-in Radar', () => {
     const reply = await radar(envelope('stream-to-radar', 'radar-output', payload), {
       signal: AbortSignal.timeout(10_000),
       warehouse,
+      ...NO_CHAINS,
     });
     const checks = reply.checks as { check: string; status: string; actual?: number }[];
     expect(checks.map((c) => [c.check, c.status, c.actual])).toEqual([
@@ -222,6 +233,7 @@ describe('the built-in Radar', () => {
       radar(envelope('stream-to-radar', 'radar-output', payload), {
         signal: AbortSignal.timeout(10_000),
         warehouse: await tempWarehouse(),
+        ...NO_CHAINS,
       }),
     ).rejects.toMatchObject({
       type: 'AgentRejected',
@@ -237,6 +249,7 @@ describe('the built-in Scaffold', () => {
       {
         signal: AbortSignal.timeout(10_000),
         warehouse: '',
+        ...NO_CHAINS,
       },
     );
     const p = PRICE_TABLE;

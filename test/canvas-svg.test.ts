@@ -30,7 +30,13 @@ function envelope(payload: StreamToCanvas): Envelope {
   };
 }
 
-const ctx = { signal: AbortSignal.timeout(30_000), warehouse: '' };
+const ctx = {
+  signal: AbortSignal.timeout(30_000),
+  warehouse: '',
+  outDir: '',
+  env: process.env,
+  readChain: () => Promise.reject(new Error('no chains in this test')),
+};
 
 /** The SVG artifact of a Canvas reply. */
 function svgOf(reply: Record<string, unknown>): string {

@@ -251,6 +251,7 @@ describe('stream-collab', () => {
       'pipeline-visualization',
       'pipeline-testing',
       'cost-aware-pipeline',
+      'warehouse-etl',
     ]);
     expect(out.flows[1]?.input).toEqual({ contract: 'pulse-to-stream', fields: ['metrics'] });
     expect(out.flows[0]?.handoffs.map((h) => `${h.to}:${h.transport}`)).toEqual(['stream:builtin', 'builder:builtin']);

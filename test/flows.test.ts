@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFlowInput } from '../src/cli/input.js';
-import { FLOW_NAMES, FLOWS, type FlowName } from '../src/flows.js';
+import { DESIGN_FLOW_NAMES, FLOWS, type FlowName } from '../src/flows.js';
 import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains.js';
 import { chainQuery } from '../src/workflows/chain.js';
 import { eventually, startWorker, testClient, unique, type TestWorker } from './helpers.js';
@@ -39,7 +39,7 @@ async function run(
 }
 
 describe('each pattern end to end with the built-in agents', () => {
-  it.each(FLOW_NAMES)('%s completes with every handoff recorded', async (flow) => {
+  it.each(DESIGN_FLOW_NAMES)('%s completes with every handoff recorded', async (flow) => {
     const outcome = await run(flow);
     expect(outcome.status).toBe('COMPLETED');
     const state = outcome.state;
@@ -94,20 +94,20 @@ describe('each pattern end to end with the built-in agents', () => {
   it('Pattern D: checks run against the warehouse table once it exists', async () => {
     const db = await DuckDBInstance.create(join(worker.outDir, 'warehouse.duckdb'));
     const conn = await db.connect();
-    await conn.run('CREATE OR REPLACE TABLE fct_orders (order_id INTEGER, amount DECIMAL(18,2))');
-    await conn.run('INSERT INTO fct_orders VALUES (1, 10), (2, 20), (NULL, 5)');
+    await conn.run('CREATE OR REPLACE TABLE fct_sales (order_id INTEGER, amount DECIMAL(18,2))');
+    await conn.run('INSERT INTO fct_sales VALUES (1, 10), (2, 20), (NULL, 5)');
     conn.closeSync();
     const { state, status, failure } = await run('pipeline-testing');
     expect(state?.output?.checks).toMatchObject([
-      { check: 'row_count > 0', table: 'fct_orders', status: 'passed', actual: 3 },
-      { check: 'no_nulls: order_id', table: 'fct_orders', status: 'failed', actual: 1 },
+      { check: 'row_count > 0', table: 'fct_sales', status: 'passed', actual: 3 },
+      { check: 'no_nulls: order_id', table: 'fct_sales', status: 'failed', actual: 1 },
     ]);
     expect(state?.output?.summary).toEqual({ passed: 1, failed: 1, skipped: 0 });
     // A failed check fails the chain: the agents did their job, the data is wrong.
     expect(status).toBe('FAILED');
     expect(failure).toEqual({
       type: 'DataQualityFailed',
-      message: expect.stringContaining('1 data-quality check failed: no_nulls: order_id on fct_orders (actual 1)'),
+      message: expect.stringContaining('1 data-quality check failed: no_nulls: order_id on fct_sales (actual 1)'),
     });
     expect(state?.handoffs.map((h) => h.status)).toEqual(['completed', 'completed']);
   });

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { lookupStatuses } from '../temporal/statuses.js';
+import { loadChain } from '../cli/load-chain.js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AgentBinding } from '../agents/config.js';
 import type { BuiltinAgents } from '../agents/builtin/index.js';
@@ -126,7 +127,22 @@ export function createActivities(deps: ActivityDeps) {
             );
           };
         }
-        return (envelope, ctx) => impl(envelope, { signal: ctx.signal, warehouse: warehouseFor(binding) });
+        return (envelope, ctx) =>
+          impl(envelope, {
+            signal: ctx.signal,
+            warehouse: warehouseFor(binding),
+            outDir: deps.outDir,
+            env,
+            readChain: async (workflowId) => {
+              const loaded = await loadChain(Context.current().client, workflowId);
+              return {
+                workflowId,
+                runId: loaded.runId,
+                status: loaded.outcome.status,
+                ...(loaded.outcome.state !== undefined ? { state: loaded.outcome.state } : {}),
+              };
+            },
+          });
       }
     }
   }

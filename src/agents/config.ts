@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { contract, nearestField, nonEmpty } from '../contracts/contract.js';
 import type { ContractIssue } from '../contracts/issues.js';
 import { parseYaml } from '../contracts/yaml.js';
-import { FLOWS, type AgentName } from '../flows.js';
+import { FLOWS, STAGE_AGENTS, type AgentName } from '../flows.js';
 import { field } from '../field.js';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -115,14 +115,20 @@ export const AgentsFile = contract({
     canvas: BindingEntry.optional(),
     radar: BindingEntry.optional(),
     scaffold: BindingEntry.optional(),
+    extract: BindingEntry.optional(),
+    transform: BindingEntry.optional(),
+    publish: BindingEntry.optional(),
   }),
 });
 export type AgentsFile = z.infer<typeof AgentsFile>;
 
-/** The agents that receive a handoff in some flow; each of them must be bound. */
+/** The agents that receive a handoff in some flow; each of them must be bound, except the pipeline stages. */
 export const RECEIVING_AGENTS: readonly AgentName[] = [
   ...new Set(Object.values(FLOWS).flatMap((f) => f.handoffs.map((h) => h.to))),
 ];
+
+/** A pipeline stage agents.yaml does not bind runs built-in, with the file's defaults. */
+export const STAGE_DEFAULT_BINDING: AgentBinding = { transport: 'builtin' };
 
 export class AgentsFileError extends Error {
   constructor(
@@ -146,6 +152,7 @@ export function parseAgentsFile(text: string, file: string, env: NodeJS.ProcessE
   const issues: ContractIssue[] = [];
   for (const name of RECEIVING_AGENTS) {
     const binding = parsed.value.agents[name];
+    if (binding === undefined && STAGE_AGENTS.includes(name)) continue;
     if (binding === undefined) {
       issues.push({
         path: `agents.${name}`,

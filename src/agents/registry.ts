@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import type { AgentName } from '../flows.js';
-import { loadAgentsFile, type AgentBinding, type AgentsFile } from './config.js';
+import { STAGE_AGENTS, type AgentName } from '../flows.js';
+import { loadAgentsFile, STAGE_DEFAULT_BINDING, type AgentBinding, type AgentsFile } from './config.js';
 
 /**
  * How a chain calls one agent: the binding and its timeout and retry policy. A chain records it for each of
@@ -88,8 +88,9 @@ export class AgentRegistry {
     }
   }
 
+  /** The agent's binding; a pipeline stage not bound in the file runs built-in. */
   binding(agent: AgentName): AgentBinding | undefined {
-    return this.#file.agents[agent];
+    return this.#file.agents[agent] ?? (STAGE_AGENTS.includes(agent) ? STAGE_DEFAULT_BINDING : undefined);
   }
 
   policy(agent: AgentName): AgentPolicy {

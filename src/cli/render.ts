@@ -3,6 +3,7 @@ import { field } from '../field.js';
 import { describePayload, isContractName } from '../flows.js';
 import type { ChainOutcome } from '../temporal/chains.js';
 import type { ChainState, HandoffRecord } from '../workflows/chain.js';
+import { etlStageTables } from './etl-report.js';
 
 function describe(contract: string, payload: Record<string, unknown> | undefined): string {
   if (payload === undefined) return '';
@@ -55,6 +56,7 @@ export function chainReport(workflowId: string, outcome: ChainOutcome, link?: st
       : '';
   lines.push(`${head} ${workflowId} — ${outcome.status}`.trim());
   if (state !== undefined) lines.push(chainTable(state), ...failedAttempts(state));
+  if (state?.flow === 'warehouse-etl') lines.push(...etlStageTables(state));
   if (outcome.failure !== undefined) lines.push(`failed: ${outcome.failure.type}: ${outcome.failure.message}`);
   const highlight = state?.status === 'completed' ? outputHighlight(state) : undefined;
   if (highlight !== undefined) lines.push(`  ${highlight}`);
@@ -101,6 +103,10 @@ export function outputHighlight(state: ChainState): string | undefined {
       const skipped = list('checks').filter((c) => field(c, 'status') === 'skipped');
       const why = skipped.length > 0 ? ` (skipped: ${String(field(skipped[0], 'reason'))})` : '';
       return `radar: ${String(field(field(out, 'summary'), 'passed'))} passed, ${String(field(field(out, 'summary'), 'failed'))} failed, ${skipped.length} skipped${why}`;
+    }
+    case 'warehouse-etl': {
+      const rows = list('charts').reduce((n: number, c) => n + Number(field(c, 'rows') ?? 0), 0);
+      return `publish: ${list('charts').length} charts (${rows} rows) in ${String(field(out, 'dashboard'))}`;
     }
     case 'cost-aware-pipeline':
       return `scaffold: about $${Number(field(out, 'monthly_cost_usd')).toLocaleString('en-US', { maximumFractionDigits: 0 })} a month (${String(field(out, 'price_table'))})`;

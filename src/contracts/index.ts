@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ContractName } from '../flows.js';
+import { CheckOutput, EtlPlan, EtlRequest, ExtractOutput, PublishOutput, TransformOutput } from '../etl/contracts.js';
 import { BuilderOutput } from './builder-output.js';
 import { CanvasOutput } from './canvas-output.js';
 import { toContractIssues, type ContractIssue } from './issues.js';
@@ -32,6 +33,12 @@ export const CONTRACTS: Readonly<Record<ContractName, z.ZodType<Record<string, u
   'radar-output': RadarOutput,
   'stream-to-scaffold': StreamToScaffold,
   'scaffold-output': ScaffoldOutput,
+  'etl-request': EtlRequest,
+  'etl-plan': EtlPlan,
+  'extract-output': ExtractOutput,
+  'transform-output': TransformOutput,
+  'check-output': CheckOutput,
+  'publish-output': PublishOutput,
 };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: ContractIssue[] };

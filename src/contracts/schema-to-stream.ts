@@ -8,5 +8,9 @@ import { contract, identifier } from './contract.js';
 export const SchemaToStream = contract({
   source_tables: z.array(identifier).min(1, { message: 'expected at least one source table' }),
   target_model: identifier,
+  /** A table's key columns when they are not `id` (the seed names none): carried to Builder's connector spec. */
+  primary_keys: z
+    .record(identifier, z.array(identifier).min(1, { message: 'expected at least one key column' }))
+    .optional(),
 });
 export type SchemaToStream = z.infer<typeof SchemaToStream>;

@@ -10,6 +10,8 @@ export const ConnectorRequirement = contract({
   api: nonEmpty,
   method: ExtractionMethod,
   key: identifier.optional(),
+  /** The source table's key columns, when Schema named them (not in the seed). */
+  primary_key: z.array(identifier).min(1, { message: 'expected at least one key column' }).optional(),
 }).superRefine((value, ctx) => {
   if (value.method === 'incremental' && value.key === undefined) {
     ctx.addIssue({

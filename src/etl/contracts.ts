@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { contract, identifier, nonEmpty } from '../contracts/contract.js';
+import { ConnectorSpec } from '../contracts/builder-output.js';
+import { Metric } from '../contracts/pulse-to-stream.js';
+import { CheckResult } from '../contracts/radar-output.js';
 import { ExtractionMethod } from '../contracts/stream-to-builder.js';
+import { TestRequirement } from '../contracts/stream-to-radar.js';
+import { TRANSFORM_RESULT_SHAPE } from './transform.js';
 
 /** A PostgreSQL source (a real server, or the embedded PGlite): its URL is read from the env var it names. */
 export const PostgresConnection = contract({
@@ -58,3 +63,115 @@ export const ExtractResult = contract({
   tables: z.array(ExtractedTable),
 });
 export type ExtractResult = z.infer<typeof ExtractResult>;
+
+/** A completed chain an ETL request takes part of its plan from, by workflow id (its latest run is read). */
+const ChainReference = nonEmpty.regex(/^[a-z-]+\//, {
+  message: 'expected a chain workflow id, e.g. "schema-to-pipeline/fct_sales/…"',
+});
+
+/**
+ * requester → Stream: what the warehouse-etl pipeline runs — the source connections, Builder's connector specs,
+ * Pulse's metrics and the data-quality checks — each inline or taken from a completed chain of Pattern A, B or D
+ * (`connectors_from`, `metrics_from`, `checks_from`), read when the run starts, so a new metric designed by an
+ * `analytics-pipeline` run is built by the next ETL run.
+ */
+export const EtlRequest = contract({
+  /** What the pipeline is about (the workflow id's subject). */
+  pipeline: identifier.optional(),
+  connections: z
+    .record(identifier, SourceConnection)
+    .refine((c) => Object.keys(c).length > 0, { message: 'expected at least one connection' }),
+  connectors: z.array(ConnectorSpec).min(1, { message: 'expected at least one connector' }).optional(),
+  connectors_from: ChainReference.optional(),
+  metrics: z.array(Metric).optional(),
+  metrics_from: ChainReference.optional(),
+  checks: z.array(TestRequirement).optional(),
+  checks_from: ChainReference.optional(),
+  dashboard: contract({ title: nonEmpty.optional() }).optional(),
+}).superRefine((value, ctx) => {
+  const either = (inline: 'connectors' | 'metrics' | 'checks', required: boolean): void => {
+    const from = `${inline}_from` as const;
+    if (value[inline] !== undefined && value[from] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [from], message: `expected ${inline} or ${from}, got both` });
+    } else if (required && value[inline] === undefined && value[from] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [inline], message: `expected ${inline} or ${from}, got neither` });
+    }
+  };
+  either('connectors', true);
+  either('metrics', false);
+  either('checks', false);
+});
+export type EtlRequest = z.infer<typeof EtlRequest>;
+
+/** Where a part of the plan came from: a chain's workflow and run id, or the request itself. */
+export const PlanSource = contract({ workflow_id: nonEmpty, run_id: nonEmpty });
+
+/** Stream → the stages: the request resolved for one partition. Every stage's reply carries it on. */
+export const EtlPlan = contract({
+  pipeline: identifier,
+  /** The day this run covers (YYYY-MM-DD), or null for a run over everything the source has. */
+  partition: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected YYYY-MM-DD' })
+    .nullable(),
+  /** The upper bound of incremental windows: the partition's end, or null (no bound). */
+  high_watermark: z.string().nullable(),
+  connections: z.record(identifier, SourceConnection),
+  connectors: z.array(ConnectorSpec).min(1, { message: 'expected at least one connector' }),
+  metrics: z.array(Metric),
+  /** The dbt models this run builds and publishes: the base fact, then one per metric. */
+  marts: z.array(identifier).min(1),
+  checks: z.array(TestRequirement),
+  dashboard_title: nonEmpty,
+  from: contract({
+    connectors: PlanSource.optional(),
+    metrics: PlanSource.optional(),
+    checks: PlanSource.optional(),
+  }),
+});
+export type EtlPlan = z.infer<typeof EtlPlan>;
+
+/** The plan as each stage's reply carries it on (its fields are documented once, as `etl-plan`). */
+const CarriedPlan = EtlPlan.meta({ id: 'etl-plan', description: 'the etl-plan, carried on to the next stage' });
+
+/** extract → transform: the plan, and what the extract loaded into staging (references, never rows). */
+export const ExtractOutput = contract({
+  plan: CarriedPlan,
+  high_watermark: z.string().nullable(),
+  tables: z.array(ExtractedTable),
+});
+export type ExtractOutput = z.infer<typeof ExtractOutput>;
+
+/** transform → Radar: the plan, and dbt's own results for the partition. */
+export const TransformOutput = contract({ plan: CarriedPlan, ...TRANSFORM_RESULT_SHAPE });
+export type TransformOutput = z.infer<typeof TransformOutput>;
+
+/** Radar → publish: the plan, and each check run on the partition's marts. */
+export const CheckOutput = contract({
+  plan: CarriedPlan,
+  checks: z.array(CheckResult),
+  summary: contract({
+    passed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+  }),
+});
+export type CheckOutput = z.infer<typeof CheckOutput>;
+
+/** One chart of the dashboard: the mart it shows and how much (rows plotted, sum of their values). */
+export const PublishedChart = contract({
+  mart: nonEmpty,
+  kind: z.enum(['fact', 'time', 'entity']),
+  file: nonEmpty,
+  rows: z.number().int().nonnegative(),
+  total: z.number(),
+});
+
+/** publish's reply, the pipeline's last: where the dashboard is. */
+export const PublishOutput = contract({
+  pipeline: identifier,
+  partition: z.string().nullable(),
+  dashboard: nonEmpty,
+  charts: z.array(PublishedChart),
+});
+export type PublishOutput = z.infer<typeof PublishOutput>;

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { withWarehouse } from '../agents/builtin/warehouse.js';
+import { FailureType } from '../identity/failures.js';
 import type { ConnectorSpec } from '../contracts/builder-output.js';
 import type { ExtractedTable, ExtractResult, SourceConnection } from './contracts.js';
 import { readHttp } from './http-source.js';
@@ -135,7 +136,7 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
         }),
       ).catch((err: unknown) => {
         // Another run advanced the cursor after this one read it: nothing was written; a retry reads from there.
-        if (err instanceof CursorMoved) throw ApplicationFailure.retryable(err.message, 'CursorMoved');
+        if (err instanceof CursorMoved) throw ApplicationFailure.retryable(err.message, FailureType.CursorMoved);
         throw err;
       });
       tables.push({

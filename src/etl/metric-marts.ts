@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Metric } from '../contracts/pulse-to-stream.js';
 
-/** Columns of `fct_sales` a metric may aggregate or be grained by. */
+/** Columns of the sales facts (`int_sales`, stored by day as `fct_sales`) a metric may aggregate or be grained by. */
 const FACT_COLUMNS = ['item_id', 'order_id', 'customer_id', 'store_id', 'sku', 'product_type', 'status', 'amount'];
 const TIME_GRAINS = ['hour', 'day', 'week', 'month', 'quarter', 'year'];
 /** Entity grains and the fact column that identifies the entity. */
@@ -37,7 +37,7 @@ function aggregationSql(metric: Metric): string {
 }
 
 /**
- * The dbt model for one of Pulse's metrics, over `fct_sales`. A time grain gives one row per period
+ * The dbt model for one of Pulse's metrics, over the sales facts (`int_sales`). A time grain gives one row per period
  * (`period_start`), built incrementally: a run for a partition recomputes the period that holds that day. A window
  * of N days (`7d`) makes each period's value cover the N days ending with the period. An entity grain (customer,
  * store, product) gives one row per entity over all time (`lifetime`), rebuilt whole on every run.
@@ -56,7 +56,7 @@ export function metricMartSql(metric: Metric): string {
     return `${header}{{ config(materialized='table') }}
 
 select f.${entity}, ${agg} as value, count(*) as fact_rows
-from {{ ref('fct_sales') }} as f
+from {{ ref('int_sales') }} as f
 group by f.${entity}
 `;
   }
@@ -71,12 +71,17 @@ group by f.${entity}
     throw rejectMetric(metric, `window "${metric.window}" is not N days (e.g. 7d)`);
   }
   const days = windowMatch !== null ? Number(windowMatch[1]) : undefined;
+  // A period is rebuilt when a day the run rebuilds (partition_days) falls in what its value covers.
+  const coveredFrom = days === undefined ? 'p.period_start' : `p.period_end - interval ${days} day`;
   const partitionFilter = `{% if var('partition') is not none %}
-where p.period_start = date_trunc('${grain}', cast('{{ var("partition") }}' as timestamp))
+where exists (
+  select 1 from {{ partition_days() }} as d
+  where cast(d.day as timestamp) >= ${coveredFrom} and cast(d.day as timestamp) < p.period_end
+)
 {% endif %}`;
   const periods = `select distinct date_trunc('${grain}', ordered_at) as period_start,
     date_trunc('${grain}', ordered_at) + interval 1 ${grain} as period_end
-  from {{ ref('fct_sales') }}`;
+  from {{ ref('int_sales') }}`;
   const covers =
     days === undefined
       ? `f.ordered_at >= p.period_start and f.ordered_at < p.period_end`
@@ -88,15 +93,16 @@ with periods as (
 )
 select p.period_start, ${agg} as value, count(*) as fact_rows
 from periods as p
-join {{ ref('fct_sales') }} as f on ${covers}
+join {{ ref('int_sales') }} as f on ${covers}
 ${partitionFilter}
 group by p.period_start
 `;
 }
 
 /**
- * Writes one dbt model per metric into `<project>/models/metrics/` (git-ignored), rewriting a file only when its
- * text changes so dbt's partial parse and concurrent runs stay undisturbed. Returns the model names.
+ * Writes one dbt model per metric into `<project>/models/metrics/`, rewriting a file only when its text changes.
+ * The transform stage does this in a copy of the project made for the run (`runDbt` with `metrics`). Returns the
+ * model names.
  */
 export async function writeMetricMarts(metrics: readonly Metric[], projectDir: string): Promise<string[]> {
   const dir = join(projectDir, 'models', 'metrics');

@@ -15,14 +15,15 @@ export interface SourceDatabase {
 
 /**
  * Starts PGlite in this process and serves it over the PostgreSQL wire protocol on 127.0.0.1, so the same `pg`
- * code path serves the embedded default and a real server. pglite-socket serves ONE client at a time by default (a
- * second concurrent connection is dropped): callers keep one connection open at a time. `dataDir` keeps the
- * database between runs; without it the database lives in memory.
+ * code path serves the embedded default and a real server. PGlite is one session: pglite-socket takes up to
+ * `maxConnections` clients and runs their messages in turn on it (a client inside a transaction keeps it until
+ * COMMIT), so concurrent extracts — each one SELECT per table — can share it; their transactions do not isolate as
+ * on a real server. `dataDir` keeps the database between runs; without it the database lives in memory.
  */
 export async function startPgliteSource(options: { dataDir?: string; port?: number } = {}): Promise<SourceDatabase> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir !== undefined ? { dataDir: options.dataDir } : {});
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 16 });
   await server.start();
   const address = server.getServerConn();
   return {

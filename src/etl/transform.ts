@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,17 +9,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { isLockConflict, withWarehouse, withWarehouseTurn } from '../agents/builtin/warehouse.js';
 import { contract, nonEmpty } from '../contracts/contract.js';
+import { FailureType } from '../identity/failures.js';
+import type { Metric } from '../contracts/pulse-to-stream.js';
 import { DBT_BIN } from './install.js';
+import { writeMetricMarts } from './metric-marts.js';
 
 /** The dbt project in this repository (staging models and the marts). */
 export const DBT_PROJECT = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dbt');
 
 /** Failure types of the transform stage, as ApplicationFailure `type`s. */
 export const TransformFailure = {
-  /** A model failed (bad SQL, a missing column): running it again will fail again. */
-  TransformFailed: 'TransformFailed',
-  /** dbt could not run (not installed, crashed, killed): Temporal may retry. */
-  TransformUnavailable: 'TransformUnavailable',
+  TransformFailed: FailureType.TransformFailed,
+  TransformUnavailable: FailureType.TransformUnavailable,
 } as const;
 
 /** The part of dbt's `target/run_results.json` (schema v6) the reply is made from. */
@@ -54,7 +55,7 @@ export const DbtModelResult = contract({
 export type DbtModelResult = z.infer<typeof DbtModelResult>;
 
 /** The transform stage's reply: dbt's results for one partition, references only. */
-export const TransformResult = contract({
+export const TRANSFORM_RESULT_SHAPE = {
   partition: z.string().nullable(),
   invocation_id: nonEmpty,
   /** dbt's own elapsed time, and the wall time including waits for the warehouse lock. */
@@ -63,13 +64,19 @@ export const TransformResult = contract({
   /** How many times dbt found the warehouse file held by another process and was started again. */
   lock_waits: z.number().int().nonnegative(),
   models: z.array(DbtModelResult),
-});
+};
+export const TransformResult = contract(TRANSFORM_RESULT_SHAPE);
 export type TransformResult = z.infer<typeof TransformResult>;
 
 export interface TransformOptions {
   readonly warehouse: string;
   /** The day to build (YYYY-MM-DD), passed as `--vars '{partition: …}'`; undefined builds every day. */
   readonly partition?: string;
+  /**
+   * Pulse's metrics to build one mart each (`mart_<name>`): the project is copied into the run's own folder and
+   * the metric models generated there, so runs with different metrics never see each other's models.
+   */
+  readonly metrics?: readonly Metric[];
   /** dbt `--select` arguments; default everything. */
   readonly select?: readonly string[];
   readonly signal?: AbortSignal;
@@ -137,8 +144,14 @@ export async function runDbt(options: TransformOptions): Promise<TransformResult
       TransformFailure.TransformFailed,
     );
   }
-  const project = options.projectDir ?? DBT_PROJECT;
   const work = await mkdtemp(join(tmpdir(), 'stream-collab-dbt-'));
+  let project = options.projectDir ?? DBT_PROJECT;
+  if (options.metrics !== undefined) {
+    const copy = join(work, 'project');
+    await cp(project, copy, { recursive: true, filter: (src) => !/[/\\](target|logs|dbt_packages)$/.test(src) });
+    await writeMetricMarts(options.metrics, copy);
+    project = copy;
+  }
   const args = [
     'run',
     '--project-dir',

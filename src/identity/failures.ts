@@ -38,6 +38,15 @@ export const FailureType = {
    * payload again, so it is never retried.
    */
   PayloadsTooLarge: 'PayloadsTooLarge',
+  /**
+   * A pipeline's extract found a table's cursor moved by another run between reading it and committing: it wrote
+   * nothing, and a retry reads from the new cursor. Retried.
+   */
+  CursorMoved: 'CursorMoved',
+  /** dbt ran and a model failed (bad SQL, a missing column): running it again fails again. Never retried. */
+  TransformFailed: 'TransformFailed',
+  /** dbt could not run (not installed, crashed, killed, no results): retried. */
+  TransformUnavailable: 'TransformUnavailable',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -47,6 +56,7 @@ export const NON_RETRYABLE: readonly FailureType[] = [
   FailureType.AgentRejected,
   FailureType.DataQualityFailed,
   FailureType.PayloadsTooLarge,
+  FailureType.TransformFailed,
 ];
 
 /** How many failed attempts a handoff record keeps: the last few say why, and history stays small. */

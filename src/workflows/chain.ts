@@ -282,7 +282,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         cause: err instanceof Error ? err : undefined,
       });
     }
-    const failedChecks = spec.reply === 'radar-output' ? failedChecksIn(payload) : [];
+    const failedChecks = spec.reply === 'radar-output' || spec.reply === 'check-output' ? failedChecksIn(payload) : [];
     if (failedChecks.length > 0 && patched(DATA_QUALITY_PATCH)) {
       state.status = 'failed';
       state.output = payload;

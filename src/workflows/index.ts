@@ -8,5 +8,6 @@ export { analyticsPipeline } from './analytics-pipeline.js';
 export { pipelineVisualization } from './pipeline-visualization.js';
 export { pipelineTesting } from './pipeline-testing.js';
 export { costAwarePipeline } from './cost-aware-pipeline.js';
+export { warehouseEtl } from './warehouse-etl.js';
 export { backfill } from './backfill.js';
 export { scheduledChain } from './scheduled-chain.js';

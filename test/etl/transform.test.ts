@@ -74,6 +74,7 @@ describe('transform: dbt over the extracted staging tables', () => {
       ['stg_items', 'success'],
       ['stg_orders', 'success'],
       ['stg_products', 'success'],
+      ['int_sales', 'success'],
       ['fct_sales', 'success'],
     ]);
     const expected = await query(warehouse, EXPECTED_DAY, { day: '2018-09-05' });
@@ -138,35 +139,44 @@ describe('transform: dbt over the extracted staging tables', () => {
     expect(failure).toHaveProperty('message', expect.stringContaining('model.stream_collab_etl.broken'));
   });
 
-  it("builds one mart per Pulse metric over fct_sales, with the metric's grain, aggregation and window", async () => {
+  it("builds one mart per Pulse metric over the sales facts, with the metric's grain, aggregation and window", async () => {
+    const metrics = [
+      { name: 'daily_revenue', grain: 'day', aggregation: 'sum(amount)' },
+      { name: 'customer_ltv', grain: 'customer', window: 'lifetime' },
+      { name: 'orders_7d', grain: 'day', aggregation: 'count(distinct order_id)', window: '7d' },
+    ];
     const project = join(dir, 'metrics-project');
     cpSync(DBT_PROJECT, project, { recursive: true, filter: (src) => !/[/\\](target|logs)$/.test(src) });
-    const names = await writeMetricMarts(
-      [
-        { name: 'daily_revenue', grain: 'day', aggregation: 'sum(amount)' },
-        { name: 'customer_ltv', grain: 'customer', window: 'lifetime' },
-        { name: 'orders_7d', grain: 'day', aggregation: 'count(distinct order_id)', window: '7d' },
-      ],
-      project,
-    );
-    expect(names).toEqual(['mart_daily_revenue', 'mart_customer_ltv', 'mart_orders_7d']);
-    const result = await runDbt({ warehouse, partition: '2018-09-07', projectDir: project });
+    expect(await writeMetricMarts(metrics, project)).toEqual([
+      'mart_daily_revenue',
+      'mart_customer_ltv',
+      'mart_orders_7d',
+    ]);
+    // runDbt generates them itself in a copy of the project made for the run.
+    const result = await runDbt({ warehouse, partition: '2018-09-07', metrics });
+    // A day's run rebuilds the periods whose value covers that day: for a 7-day window the 7 days from it on
+    // (those the staged data has: it ends on 2018-09-10).
     expect(result.models.filter((m) => m.model.startsWith('mart_')).map((m) => [m.model, m.status, m.rows])).toEqual([
       ['mart_customer_ltv', 'success', expect.any(Number)],
       ['mart_daily_revenue', 'success', 1],
-      ['mart_orders_7d', 'success', 1],
+      ['mart_orders_7d', 'success', 4],
     ]);
     expect(await query(warehouse, `SELECT value FROM mart_daily_revenue WHERE period_start = '2018-09-07'`)).toEqual(
       await query(warehouse, `SELECT sum(amount) FROM fct_sales WHERE date_key = '2018-09-07'`),
     );
-    expect(await query(warehouse, `SELECT value FROM mart_orders_7d WHERE period_start = '2018-09-07'`)).toEqual(
-      await query(
-        warehouse,
-        `SELECT count(DISTINCT order_id) FROM fct_sales WHERE date_key BETWEEN '2018-09-01' AND '2018-09-07'`,
-      ),
-    );
+    for (const day of ['2018-09-07', '2018-09-10']) {
+      expect(
+        await query(warehouse, `SELECT value FROM mart_orders_7d WHERE period_start = CAST($day AS DATE)`, { day }),
+      ).toEqual(
+        await query(
+          warehouse,
+          `SELECT count(DISTINCT order_id) FROM int_sales WHERE date_key BETWEEN CAST($day AS DATE) - 6 AND CAST($day AS DATE)`,
+          { day },
+        ),
+      );
+    }
     expect(await query(warehouse, `SELECT count(*), sum(value) FROM mart_customer_ltv`)).toEqual(
-      await query(warehouse, `SELECT count(DISTINCT customer_id), sum(amount) FROM fct_sales`),
+      await query(warehouse, `SELECT count(DISTINCT customer_id), sum(amount) FROM int_sales`),
     );
   });
 

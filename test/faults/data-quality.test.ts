@@ -9,8 +9,8 @@ const EXAMPLE_D = join(ROOT, 'examples', 'pipeline-testing.yaml');
 function radarReply(statuses: readonly string[]): Record<string, unknown> {
   const checks = statuses.map((status, i) => ({
     check: `row_count > ${i}`,
-    table: 'fct_orders',
-    sql: `SELECT count(*) > ${i} AS passed FROM fct_orders`,
+    table: 'fct_sales',
+    sql: `SELECT count(*) > ${i} AS passed FROM fct_sales`,
     status,
     actual: i,
   }));
@@ -54,7 +54,7 @@ describe('data-quality failures fail', () => {
       failure: {
         type: 'DataQualityFailed',
         message: expect.stringContaining(
-          '2 data-quality checks failed: row_count > 1 on fct_orders (actual 1); row_count > 2 on fct_orders (actual 2)',
+          '2 data-quality checks failed: row_count > 1 on fct_sales (actual 1); row_count > 2 on fct_sales (actual 2)',
         ),
       },
       handoffs: [{ status: 'completed' }, { status: 'completed', attempts: 1 }],

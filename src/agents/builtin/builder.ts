@@ -25,6 +25,7 @@ export const builder: BuiltinAgent = async (envelope) => {
       throw reject('builder', `connector_requirements[${i}]: cannot derive a table name from api "${req.api}"`);
     }
     const name = `${table.replace('.', '_')}_connector`;
+    const keyed = req.primary_key !== undefined ? { primary_key: req.primary_key } : {};
     if (req.method === 'incremental') {
       const key = req.key ?? 'updated_at';
       return {
@@ -34,10 +35,11 @@ export const builder: BuiltinAgent = async (envelope) => {
         method: 'incremental',
         cursor: { field: key, initial: INITIAL_CURSOR },
         extraction_sql: `SELECT * FROM ${table} WHERE ${key} > $cursor AND ${key} <= $high_watermark ORDER BY ${key}`,
+        ...keyed,
       };
     }
     if (req.method === 'full') {
-      return { name, api: req.api, table, method: 'full', extraction_sql: `SELECT * FROM ${table}` };
+      return { name, api: req.api, table, method: 'full', extraction_sql: `SELECT * FROM ${table}`, ...keyed };
     }
     return {
       name,
@@ -46,6 +48,7 @@ export const builder: BuiltinAgent = async (envelope) => {
       method: 'cdc',
       extraction_sql: `SELECT * FROM ${table}`,
       change_topic: `cdc.${table}`,
+      ...keyed,
     };
   });
   const sql = connectors.map((c) => `-- ${c.name} (${c.method})\n${c.extraction_sql};\n`).join('\n');

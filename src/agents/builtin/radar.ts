@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import type { CheckResult, ScenarioPlan } from '../../contracts/radar-output.js';
 import { StreamToRadar } from '../../contracts/stream-to-radar.js';
+import { checkStage } from '../../etl/stages.js';
 import { reject, unsupported } from './reject.js';
 import type { BuiltinAgent } from './types.js';
 import { tableColumns, withWarehouse } from './warehouse.js';
@@ -98,6 +99,9 @@ async function exists(file: string): Promise<boolean> {
  * and why. Integration scenarios become step-by-step plans. A check it does not understand is a rejection.
  */
 export const radar: BuiltinAgent = async (envelope, ctx) => {
+  if (envelope.input_contract === 'transform-output' && envelope.reply_contract === 'check-output') {
+    return checkStage(envelope, ctx);
+  }
   if (envelope.input_contract !== 'stream-to-radar' || envelope.reply_contract !== 'radar-output') {
     throw unsupported('radar', envelope.input_contract, envelope.reply_contract);
   }

@@ -6,6 +6,7 @@ import type { StreamToRadar, TestRequirement } from '../../contracts/stream-to-r
 import type { StreamToScaffold, WarehouseSize } from '../../contracts/stream-to-scaffold.js';
 import type { MartRequirement, StreamToSchema } from '../../contracts/stream-to-schema.js';
 import { SchemaToStream } from '../../contracts/schema-to-stream.js';
+import { planStage } from '../../etl/stages.js';
 import { reject, unsupported } from './reject.js';
 import type { BuiltinAgent } from './types.js';
 
@@ -13,7 +14,7 @@ import type { BuiltinAgent } from './types.js';
  * The built-in Stream: a deterministic pipeline designer. Its rules are documented in docs/agents.md; each
  * seed input gives the seed's output block (tests hold it to that).
  */
-export const stream: BuiltinAgent = async (envelope) => {
+export const stream: BuiltinAgent = async (envelope, ctx) => {
   const { input_contract: input, reply_contract: reply, payload } = envelope;
   if (input === 'schema-to-stream' && reply === 'stream-to-builder') {
     return connectorRequirements(SchemaToStream.parse(payload));
@@ -21,6 +22,7 @@ export const stream: BuiltinAgent = async (envelope) => {
   if (input === 'pulse-to-stream' && reply === 'stream-to-schema') {
     return martRequirements(PulseToStream.parse(payload));
   }
+  if (input === 'etl-request' && reply === 'etl-plan') return planStage(envelope, ctx);
   if (input === 'pipeline-request') {
     const request = PipelineRequest.parse(payload);
     if (reply === 'stream-to-canvas') return diagramSpec(request);
@@ -39,9 +41,11 @@ export function connectorRequirements(input: SchemaToStream): StreamToBuilder & 
   const full = stringList(input.full_refresh);
   const cdc = stringList(input.cdc);
   const connector_requirements = input.source_tables.map((table): ConnectorRequirement => {
-    if (cdc.includes(table)) return { api: `${table}_api`, method: 'cdc', table };
-    if (full.includes(table)) return { api: `${table}_api`, method: 'full', table };
-    return { api: `${table}_api`, method: 'incremental', key: cursor, table };
+    const key = input.primary_keys?.[table];
+    const keyed = key !== undefined ? { primary_key: key } : {};
+    if (cdc.includes(table)) return { api: `${table}_api`, method: 'cdc', table, ...keyed };
+    if (full.includes(table)) return { api: `${table}_api`, method: 'full', table, ...keyed };
+    return { api: `${table}_api`, method: 'incremental', key: cursor, table, ...keyed };
   });
   return { connector_requirements, target_model: input.target_model };
 }

@@ -1,10 +1,17 @@
 import type { AgentName } from '../../flows.js';
+import type { ReadChain } from '../../etl/plan.js';
 import type { Envelope } from '../transport.js';
 
 export interface BuiltinContext {
   readonly signal: AbortSignal;
-  /** DuckDB file the Schema and Radar agents work on. */
+  /** DuckDB file the Schema and Radar agents and the pipeline stages work on. */
   readonly warehouse: string;
+  /** The worker's environment: where connections' `url_env` and `token_env` are looked up. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The worker's output folder (artifacts, dashboards). */
+  readonly outDir: string;
+  /** The latest run of a chain and what it recorded, by workflow id (for plans built from other chains). */
+  readonly readChain: (workflowId: string) => Promise<ReadChain>;
 }
 
 /** A reference agent running in the worker process. It may add `artifacts` to its reply. */
