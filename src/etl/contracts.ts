@@ -65,9 +65,7 @@ export const ExtractResult = contract({
 export type ExtractResult = z.infer<typeof ExtractResult>;
 
 /** A completed chain an ETL request takes part of its plan from, by workflow id (its latest run is read). */
-const ChainReference = nonEmpty.regex(/^[a-z-]+\//, {
-  message: 'expected a chain workflow id, e.g. "schema-to-pipeline/fct_sales/…"',
-});
+const ChainReference = nonEmpty;
 
 /**
  * requester → Stream: what the warehouse-etl pipeline runs — the source connections, Builder's connector specs,

@@ -9,7 +9,7 @@ import { CheckOutput, EtlPlan, EtlRequest, ExtractOutput, TransformOutput } from
 import { writeDashboard } from './dashboard.js';
 import { runExtract } from './extract.js';
 import { PlanError, planEtl } from './plan.js';
-import { runDbt } from './transform.js';
+import { DBT_PROJECT, runDbt } from './transform.js';
 
 /**
  * The warehouse-etl stages as built-in agents: Stream plans, extract (Airbyte's role) loads staging, transform
@@ -67,6 +67,8 @@ export const transform: BuiltinAgent = async (envelope, ctx) => {
       warehouse: ctx.warehouse,
       signal: ctx.signal,
       metrics: plan.metrics,
+      // Your own dbt project (with the models this one has: staging, int_sales, fct_sales) by configuration.
+      projectDir: ctx.env.STREAM_COLLAB_DBT_PROJECT ?? DBT_PROJECT,
       ...(plan.partition !== null ? { partition: plan.partition } : {}),
       // The plan's marts and what they are built from (staging views, int_sales), nothing else in the project.
       select: plan.marts.map((m) => `+${m}`),
