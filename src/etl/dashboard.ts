@@ -93,10 +93,15 @@ interface Point {
   readonly highlight: boolean;
 }
 
-interface Chart extends DashboardChart {
+/** A chart's numbers, before it is drawn. */
+interface Queried extends Omit<DashboardChart, 'file'> {
   readonly heading: string;
   readonly keyLabel: string;
   readonly points: readonly Point[];
+}
+
+interface Chart extends Queried {
+  readonly file: string;
   readonly svg: string;
 }
 
@@ -114,7 +119,7 @@ export async function writeDashboard(request: DashboardRequest): Promise<Dashboa
   }
   const relations = request.marts.map(parseRelation);
   const queried = await withWarehouse({ warehouse: request.warehouse, signal: request.signal }, async (conn) => {
-    const all: Omit<Chart, 'file' | 'svg'>[][] = [];
+    const all: Queried[][] = [];
     for (const relation of relations) {
       request.signal?.throwIfAborted();
       all.push(await queryMart(conn, relation, partition));
@@ -133,7 +138,7 @@ export async function writeDashboard(request: DashboardRequest): Promise<Dashboa
     const view = new vega.View(vega.parse(vl.compile(chartSpec(chart)).spec), { renderer: 'none' });
     try {
       const svg = await view.toSVG();
-      await writeFile(join(dir, file), svg);
+      await writeAtomically(join(dir, file), svg);
       charts.push({ ...chart, file, svg });
     } finally {
       view.finalize();
@@ -149,7 +154,7 @@ export async function writeDashboard(request: DashboardRequest): Promise<Dashboa
   await writeAtomically(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   const index = join(dir, 'index.html');
   await writeAtomically(index, runPage(request.title, partition, generatedAt, charts));
-  await writeRunsIndex(dirname(dir));
+  await inTurn(dirname(dir), () => writeRunsIndex(dirname(dir)));
   return { index, charts: manifest.charts };
 }
 
@@ -181,11 +186,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === '
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
 /** The mart's chart(s): its kind from its columns, then the numbers to plot. */
-async function queryMart(
-  conn: DuckDBConnection,
-  relation: Relation,
-  partition: string | null,
-): Promise<Omit<Chart, 'file' | 'svg'>[]> {
+async function queryMart(conn: DuckDBConnection, relation: Relation, partition: string | null): Promise<Queried[]> {
   const catalogFilter = relation.catalog !== undefined ? ' AND table_catalog = $catalog' : '';
   const columns = (
     await rowsOf(
@@ -229,14 +230,14 @@ async function factCharts(
   relation: Relation,
   partition: string | null,
   byProductType: boolean,
-): Promise<Omit<Chart, 'file' | 'svg'>[]> {
+): Promise<Queried[]> {
   const end =
     partition ??
     text((await rowsOf(conn, `SELECT strftime(max(date_key), '%Y-%m-%d') AS d FROM ${relation.sql}`))[0]?.d);
   if (end === '') {
     return [
       fact(relation, 'revenue per day', 'day', []),
-      ...(byProductType ? [fact(relation, 'revenue', 'product type', [])] : []),
+      ...(byProductType ? [fact(relation, 'revenue per product type', 'product type', [])] : []),
     ];
   }
   const window = `date_key > CAST($end AS DATE) - INTERVAL ${FACT_DAYS} DAY AND date_key <= CAST($end AS DATE)`;
@@ -275,12 +276,7 @@ async function factCharts(
   return charts;
 }
 
-function fact(
-  relation: Relation,
-  heading: string,
-  keyLabel: string,
-  points: readonly Point[],
-): Omit<Chart, 'file' | 'svg'> {
+function fact(relation: Relation, heading: string, keyLabel: string, points: readonly Point[]): Queried {
   return { mart: relation.name, kind: 'fact', heading, keyLabel, points, rows: points.length, total: summed(points) };
 }
 
@@ -294,7 +290,7 @@ async function timeChart(
   relation: Relation,
   partition: string | null,
   withFactRows: boolean,
-): Promise<Omit<Chart, 'file' | 'svg'>> {
+): Promise<Queried> {
   const until = partition !== null ? 'AND period_start < CAST($partition AS TIMESTAMP) + INTERVAL 1 DAY' : '';
   const rows = await rowsOf(
     conn,
@@ -336,7 +332,7 @@ async function entityChart(
   relation: Relation,
   key: string,
   withFactRows: boolean,
-): Promise<Omit<Chart, 'file' | 'svg'>> {
+): Promise<Queried> {
   const rows = await rowsOf(
     conn,
     `SELECT coalesce(CAST("${key}" AS VARCHAR), '(none)') AS key, CAST(value AS DOUBLE) AS value,
@@ -362,7 +358,7 @@ async function entityChart(
 }
 
 /** `<relation>[.<what>].svg`, safe as a file name and a URL path segment, and unique within the dashboard. */
-function uniqueFile(chart: Omit<Chart, 'file' | 'svg'>, taken: Set<string>): string {
+function uniqueFile(chart: Queried, taken: Set<string>): string {
   const what = chart.kind === 'fact' ? (chart.keyLabel === 'day' ? '.by-day' : '.by-product-type') : '';
   const stem = `${chart.mart}${what}`.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^\.+/, '_');
   let file = `${stem}.svg`;
@@ -372,7 +368,7 @@ function uniqueFile(chart: Omit<Chart, 'file' | 'svg'>, taken: Set<string>): str
 }
 
 /** The Vega-Lite spec of a chart; times are UTC epoch milliseconds, so the output is the same in any time zone. */
-function chartSpec(chart: Omit<Chart, 'file' | 'svg'>) {
+function chartSpec(chart: Queried) {
   const values = chart.points.map((p) => ({ key: p.key, x: p.x, value: p.value, highlight: p.highlight }));
   const colour = {
     condition: { test: 'datum.highlight', value: COLOURS.highlight },
@@ -434,7 +430,7 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /** Text for HTML content and quoted attributes. */
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
@@ -495,6 +491,19 @@ ${sections.join('\n')}
 </body>
 </html>
 `;
+}
+
+/** Index rewrites of one folder in this process, in turn, so a run finishing meanwhile is not dropped from it. */
+const indexTurns = new Map<string, Promise<void>>();
+
+async function inTurn(folder: string, fn: () => Promise<void>): Promise<void> {
+  const mine = (indexTurns.get(folder) ?? Promise.resolve()).catch(() => undefined).then(fn);
+  indexTurns.set(folder, mine);
+  try {
+    await mine;
+  } finally {
+    if (indexTurns.get(folder) === mine) indexTurns.delete(folder);
+  }
 }
 
 /** Rewrites `<parent>/index.html`: every run folder there with a dashboard, newest first. */

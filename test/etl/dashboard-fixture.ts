@@ -8,7 +8,7 @@ export const HOSTILE_TYPE = `<b>"jaffle" & 'co'</b>`;
 /**
  * A warehouse with the marts' shapes, made with SQL (no dbt): `fct_sales` from 2026-07-01 to 2026-11-28 with one
  * day missing (DECIMAL amounts, as a dbt model may make them), a daily and a monthly time metric, a customer
- * entity metric over 40 customers, and a table of no known shape.
+ * entity metric over 40 customers, an empty fact, and a table of no known shape.
  */
 export async function buildMarts(warehouse: string): Promise<void> {
   const types = `['beverage', 'jaffle', '${HOSTILE_TYPE.replace(/'/g, "''")}']`;
@@ -29,6 +29,7 @@ export async function buildMarts(warehouse: string): Promise<void> {
     await conn.run(`CREATE TABLE mart_customer_revenue AS
       SELECT customer_id, sum(amount) AS value, count(*) AS fact_rows FROM fct_sales GROUP BY 1`);
     await conn.run(`CREATE TABLE odd_table AS SELECT 1 AS a, 2 AS b, 3 AS c`);
+    await conn.run(`CREATE TABLE empty_sales AS SELECT * FROM fct_sales WHERE false`);
   });
 }
 

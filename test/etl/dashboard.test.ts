@@ -106,7 +106,7 @@ describe('writeDashboard', () => {
     expect(svgTexts(svg)).toContain(HOSTILE_TYPE);
   });
 
-  it('lists the runs in the parent folder, newest first', async () => {
+  it('lists the runs in the parent folder, newest first, and every run of a batch written at once', async () => {
     await writeDashboard({
       warehouse,
       dir: join(dir, 'dashboards', 'run-2'),
@@ -118,6 +118,44 @@ describe('writeDashboard', () => {
     expect([...root.matchAll(/<tr data-run="([^"]+)">/g)].map((m) => m[1])).toEqual(['run-2', 'run-1']);
     expect(root).toContain('<a href="run-2/">full run</a>');
     expect(root).not.toContain('<script');
+
+    const together = ['a', 'b', 'c', 'd', 'e', 'f'].map((run) =>
+      writeDashboard({
+        warehouse,
+        dir: join(dir, 'together', run),
+        title: run,
+        partition: null,
+        marts: ['main.mart_monthly_orders'],
+      }),
+    );
+    await Promise.all(together);
+    const listed = await readFile(join(dir, 'together', 'index.html'), 'utf8');
+    expect([...listed.matchAll(/<tr data-run="([^"]+)">/g)].map((m) => m[1]).sort()).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+    ]);
+  });
+
+  it('charts an empty fact as empty charts', async () => {
+    const empty = await writeDashboard({
+      warehouse,
+      dir: join(dir, 'dashboards', 'empty'),
+      title: 'empty',
+      partition: PARTITION,
+      marts: ['main.empty_sales'],
+    });
+    expect(empty.charts.map((c) => [c.file, c.rows, c.total])).toEqual([
+      ['main.empty_sales.by-day.svg', 0, 0],
+      ['main.empty_sales.by-product-type.svg', 0, 0],
+    ]);
+    for (const chart of empty.charts) {
+      expect(xmlProblems(await readFile(join(dir, 'dashboards', 'empty', chart.file), 'utf8'))).toEqual([]);
+    }
+    expect(await readFile(empty.index, 'utf8')).toContain('<td colspan="3">no rows</td>');
   });
 
   it('charts a full run up to the latest day, with nothing highlighted', async () => {
