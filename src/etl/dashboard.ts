@@ -335,7 +335,7 @@ async function entityChart(
 ): Promise<Queried> {
   const rows = await rowsOf(
     conn,
-    `SELECT coalesce(CAST("${key}" AS VARCHAR), '(none)') AS key, CAST(value AS DOUBLE) AS value,
+    `SELECT coalesce(CAST("${key.replace(/"/g, '""')}" AS VARCHAR), '(none)') AS key, CAST(value AS DOUBLE) AS value,
        ${withFactRows ? 'CAST(fact_rows AS DOUBLE)' : 'NULL'} AS fact_rows
      FROM ${relation.sql} WHERE value IS NOT NULL ORDER BY value DESC, key LIMIT ${TOP_ENTITIES}`,
   );
