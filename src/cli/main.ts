@@ -5,6 +5,7 @@ import { startDevServerHint } from '../temporal/install-cli.js';
 import { CodecConfigError } from '../temporal/codec-config-error.js';
 import { ServerUnreachableError } from '../temporal/unreachable.js';
 import { registerCodecServerCommand } from './codec-server.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
 import { registerInspectCommands } from './register-inspect.js';
@@ -27,6 +28,7 @@ export function program(): Command {
   registerInspectCommands(cmd);
   registerOpsCommands(cmd);
   registerCodecServerCommand(cmd);
+  registerDashboardCommand(cmd);
   return cmd;
 }
 
