@@ -23,8 +23,11 @@ async function asHandoff<T>(agent: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof PlanError) throw reject(agent, err.message);
-    if (err instanceof ApplicationFailure && isFailureType(err.type)) {
-      throw new HandoffError(err.type, err.message, !err.nonRetryable);
+    if (err instanceof ApplicationFailure) {
+      if (isFailureType(err.type)) throw new HandoffError(err.type, err.message, !err.nonRetryable);
+      // A stage's own type (the dashboard's MartMissing, say): a refusal if it says retrying cannot help.
+      const type = err.nonRetryable ? FailureType.AgentRejected : FailureType.HandoffFailed;
+      throw new HandoffError(type, `${err.type ?? 'Error'}: ${err.message}`, !err.nonRetryable);
     }
     throw err;
   }
@@ -90,14 +93,16 @@ export const publish: BuiltinAgent = async (envelope, ctx) => {
   }
   const { plan } = CheckOutput.parse(envelope.payload);
   const run = `${plan.pipeline}-${plan.partition ?? 'all'}`;
-  const dashboard = await writeDashboard({
-    warehouse: ctx.warehouse,
-    dir: join(ctx.outDir, 'dashboards', run),
-    title: plan.dashboard_title,
-    partition: plan.partition,
-    marts: plan.marts.map((m) => `main.${m}`),
-    signal: ctx.signal,
-  });
+  const dashboard = await asHandoff('publish', () =>
+    writeDashboard({
+      warehouse: ctx.warehouse,
+      dir: join(ctx.outDir, 'dashboards', run),
+      title: plan.dashboard_title,
+      partition: plan.partition,
+      marts: plan.marts.map((m) => `main.${m}`),
+      signal: ctx.signal,
+    }),
+  );
   return {
     pipeline: plan.pipeline,
     partition: plan.partition,

@@ -93,6 +93,30 @@ describe('warehouse-etl: one partition through extract, dbt, checks and the dash
     const publish = state?.output as { dashboard: string };
     expect(existsSync(publish.dashboard)).toBe(true);
     expect(await readFile(publish.dashboard, 'utf8')).toContain('fct_sales');
+    // One chart per mart (two for the fact: by day and by product type), each total what the mart holds.
+    const charts = (state?.output as { charts: { mart: string; kind: string; total: number }[] }).charts;
+    expect(charts.map((c) => [c.mart, c.kind])).toEqual([
+      ['main.fct_sales', 'fact'],
+      ['main.fct_sales', 'fact'],
+      ['main.mart_daily_revenue', 'time'],
+      ['main.mart_revenue_7d', 'time'],
+      ['main.mart_store_revenue', 'entity'],
+    ]);
+    const [sales, daily, stores] = await withWarehouse(
+      join(dir, 'warehouse.duckdb'),
+      async (c) =>
+        (
+          await c.runAndReadAll(
+            `SELECT (SELECT sum(amount) FROM fct_sales), (SELECT sum(value) FROM mart_daily_revenue),
+                  (SELECT sum(value) FROM mart_store_revenue)`,
+          )
+        )
+          .getRows()[0]
+          ?.map((v) => Number(v)) ?? [],
+    );
+    expect(charts[0]?.total).toBeCloseTo(sales ?? NaN, 2);
+    expect(charts[2]?.total).toBeCloseTo(daily ?? NaN, 2);
+    expect(charts[4]?.total).toBeCloseTo(stores ?? NaN, 2);
 
     const warehouse = join(dir, 'warehouse.duckdb');
     const before = await marts(warehouse);
