@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { etlToolsInstalled, installEtlTools } from './etl/install.js';
 import { generateJaffle, loadJaffle } from './etl/jaffle.js';
 import { openSourceDatabase, withSource, type SourceDatabase } from './etl/source.js';
 import { expandRange } from './identity/index.js';
@@ -20,6 +21,9 @@ const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
  * (re)loaded into its schema `jaffle` unless it is already there, so its last order falls today.
  */
 export async function startDemoSource(log: (line: string) => void): Promise<SourceDatabase> {
+  // dbt and jafgen, in the project-local venv .dbt/ (a no-op once installed), as the Temporal CLI in .temporal/.
+  if (!etlToolsInstalled()) log('installing dbt-core, dbt-duckdb and jafgen into .dbt/ (once) …');
+  if (!installEtlTools(log)) throw new Error('the ETL tools could not be installed: npm run etl:install says why');
   const source = await openSourceDatabase(process.env);
   try {
     const loaded = await withSource(source.url, async (client) => {
