@@ -105,7 +105,13 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
       let batch: SourceBatch;
       if (conn.kind === 'postgres') {
         const url = env[conn.url_env];
-        if (url === undefined || url === '') throw new Error(`${spec.name}: env var ${conn.url_env} is not set`);
+        if (url === undefined || url === '') {
+          // The worker's configuration, not a passing fault: say so at once instead of retrying.
+          throw ApplicationFailure.nonRetryable(
+            `${spec.name}: env var ${conn.url_env} is not set in the worker's environment (the source's postgres:// URL)`,
+            'SourceNotConfigured',
+          );
+        }
         let client = clients.get(url);
         if (client === undefined) {
           client = textClient(url);

@@ -75,10 +75,10 @@ export async function planEtl(
       throw err;
     }
     if (chain.status !== 'COMPLETED' || chain.state === undefined) {
-      throw new PlanError(path, `expected a completed ${flow} chain, got ${workflowId} ${chain.status}`);
+      throw new PlanError(path, `expected a completed chain of ${flow}, got ${workflowId} ${chain.status}`);
     }
     if (chain.state.flow !== flow) {
-      throw new PlanError(path, `expected a ${flow} chain, got a ${chain.state.flow} chain (${workflowId})`);
+      throw new PlanError(path, `expected a chain of ${flow}, got one of ${chain.state.flow} (${workflowId})`);
     }
     return { ...chain, state: chain.state };
   };
@@ -96,6 +96,23 @@ export async function planEtl(
     connectors = checked('connectors_from', BuilderOutput, chain.state.output).connectors;
     from.connectors = { workflow_id: chain.workflowId, run_id: chain.runId };
   }
+
+  const names = Object.keys(request.connections);
+  connectors.forEach((spec, i) => {
+    const path = request.connectors !== undefined ? `connectors[${i}]` : `connectors_from (connectors[${i}])`;
+    if (spec.source !== undefined && !names.includes(spec.source)) {
+      throw new PlanError(
+        `${path}.source`,
+        `expected one of the connections (${names.join(', ')}), got "${spec.source}"`,
+      );
+    }
+    if (spec.source === undefined && names.length > 1) {
+      throw new PlanError(`${path}.source`, `expected the connection to read (${names.join(', ')}), got none`);
+    }
+    if (spec.method === 'incremental' && spec.cursor === undefined) {
+      throw new PlanError(`${path}.cursor`, 'expected the cursor column of an incremental connector, got none');
+    }
+  });
 
   let metrics: Metric[] = request.metrics ?? [];
   if (request.metrics_from !== undefined) {
