@@ -291,7 +291,7 @@ describe('warehouse-etl: a worker SIGKILLed mid-stage', () => {
         if (orphan !== undefined && alive(orphan)) process.kill(-orphan, 'SIGKILL');
       }
     },
-    300_000,
+    600_000,
   );
 });
 
@@ -352,7 +352,7 @@ describe('warehouse-etl: a failed check', () => {
     } finally {
       await worker.stop();
     }
-  }, 240_000);
+  }, 480_000);
 });
 
 describe('warehouse-etl: a backfill and one full run', () => {
@@ -387,5 +387,5 @@ describe('warehouse-etl: a backfill and one full run', () => {
       await byDay.stop();
       await whole.stop();
     }
-  }, 420_000);
+  }, 900_000);
 });
