@@ -46,6 +46,27 @@ describe('committed histories', () => {
     expect(replayed).toBe(all.length);
   });
 
+  it("the pipelines' recorded runs replay too (a completed warehouse-etl, and one whose check failed)", async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const dir = join(import.meta.dirname, 'fixtures', 'pipeline-histories');
+    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(['v1/warehouse-etl-check-failed.json', 'v1/warehouse-etl.json']);
+    const all = await Promise.all(
+      files.map(async (f) => ({
+        workflowId: f.replace(/\.json$/, ''),
+        history: historyFromJSON(JSON.parse(await readFile(join(dir, f), 'utf8'))),
+      })),
+    );
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      all,
+    )) {
+      if (result.error !== undefined) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('reject workflow code that changed without patched()', async () => {
     const { history } = (await histories()).find((h) => h.workflowId === 'v1/schema-to-pipeline') ?? {};
     const bundle = await bundleWorkflowCode({
