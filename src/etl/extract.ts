@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { withWarehouse } from '../agents/builtin/warehouse.js';
 import { FailureType } from '../identity/failures.js';
@@ -31,17 +32,24 @@ export interface ExtractOptions {
 /** Runs in this process waiting for, or holding, a single-client source, by URL. */
 const sourceTurns = new Map<string, Promise<unknown>>();
 
-/** Waits for this process's turn on a single-client source; resolves to the function that ends the turn. */
-async function takeSourceTurn(url: string): Promise<() => void> {
-  const previous = sourceTurns.get(url) ?? Promise.resolve();
+/**
+ * Runs in this process extracting into one staging table (by warehouse file and table), from reading its cursor to
+ * committing: parallel partitions of a backfill take turns per table instead of racing to a `CursorMoved` retry.
+ * Across processes the cursor check in the commit still decides.
+ */
+const tableTurns = new Map<string, Promise<unknown>>();
+
+/** Waits for this process's turn on `key`; resolves to the function that ends the turn. */
+async function takeTurn(turns: Map<string, Promise<unknown>>, key: string): Promise<() => void> {
+  const previous = turns.get(key) ?? Promise.resolve();
   let release: () => void = () => undefined;
   const mine = new Promise<void>((resolve) => (release = resolve));
   const turn = previous.then(() => mine);
-  sourceTurns.set(url, turn);
+  turns.set(key, turn);
   await previous;
   return () => {
     release();
-    if (sourceTurns.get(url) === turn) sourceTurns.delete(url);
+    if (turns.get(key) === turn) turns.delete(key);
   };
 }
 
@@ -88,7 +96,7 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
   ].sort();
   const releases: (() => void)[] = [];
   try {
-    for (const url of singleClientUrls) releases.push(await takeSourceTurn(url));
+    for (const url of singleClientUrls) releases.push(await takeTurn(sourceTurns, url));
     for (const spec of specs) {
       options.signal?.throwIfAborted();
       const conn = connectionOf(spec, options.connections);
@@ -98,63 +106,68 @@ export async function runExtract(specs: readonly ConnectorSpec[], options: Extra
       if (incremental && cursorField === undefined) {
         throw new Error(`${spec.name}: an incremental connector needs cursor.field`);
       }
-      const stored = await withWarehouse({ warehouse: options.warehouse, signal: options.signal }, (duck) =>
-        readCursor(duck, stagingTable),
-      );
-      const cursorFrom = incremental ? (stored ?? spec.cursor?.initial ?? null) : null;
-      let batch: SourceBatch;
-      if (conn.kind === 'postgres') {
-        const url = env[conn.url_env];
-        if (url === undefined || url === '') {
-          // The worker's configuration, not a passing fault: say so at once instead of retrying.
-          throw ApplicationFailure.nonRetryable(
-            `${spec.name}: env var ${conn.url_env} is not set in the worker's environment (the source's postgres:// URL)`,
-            'SourceNotConfigured',
+      const endTableTurn = await takeTurn(tableTurns, `${resolve(options.warehouse)}#${stagingTable}`);
+      try {
+        const stored = await withWarehouse({ warehouse: options.warehouse, signal: options.signal }, (duck) =>
+          readCursor(duck, stagingTable),
+        );
+        const cursorFrom = incremental ? (stored ?? spec.cursor?.initial ?? null) : null;
+        let batch: SourceBatch;
+        if (conn.kind === 'postgres') {
+          const url = env[conn.url_env];
+          if (url === undefined || url === '') {
+            // The worker's configuration, not a passing fault: say so at once instead of retrying.
+            throw ApplicationFailure.nonRetryable(
+              `${spec.name}: env var ${conn.url_env} is not set in the worker's environment (the source's postgres:// URL)`,
+              'SourceNotConfigured',
+            );
+          }
+          let client = clients.get(url);
+          if (client === undefined) {
+            client = textClient(url);
+            clients.set(url, client);
+            await client.connect();
+          }
+          batch = await readPostgres(client, spec.extraction_sql, {
+            cursor: cursorFrom,
+            high_watermark: options.highWatermark ?? 'infinity',
+          });
+        } else {
+          batch = await readHttp(
+            conn,
+            spec.path ?? `/${stagingTable}`,
+            { cursor: cursorFrom, until: incremental ? (options.highWatermark ?? null) : null },
+            { env, ...(options.signal !== undefined ? { signal: options.signal } : {}) },
           );
         }
-        let client = clients.get(url);
-        if (client === undefined) {
-          client = textClient(url);
-          clients.set(url, client);
-          await client.connect();
-        }
-        batch = await readPostgres(client, spec.extraction_sql, {
-          cursor: cursorFrom,
-          high_watermark: options.highWatermark ?? 'infinity',
+        const outcome = await withWarehouse({ warehouse: options.warehouse, signal: options.signal }, (duck) =>
+          mergeBatch(duck, batch, {
+            stagingTable,
+            method: incremental ? 'incremental' : 'full',
+            primaryKey: spec.primary_key ?? ['id'],
+            cursorField: incremental ? cursorField : undefined,
+            expectedCursor: stored,
+            cursorFrom,
+            ...(options.beforeCommit !== undefined ? { beforeCommit: () => options.beforeCommit?.(stagingTable) } : {}),
+          }),
+        ).catch((err: unknown) => {
+          // Another run advanced the cursor after this one read it: nothing was written; a retry reads from there.
+          if (err instanceof CursorMoved) throw ApplicationFailure.retryable(err.message, FailureType.CursorMoved);
+          throw err;
         });
-      } else {
-        batch = await readHttp(
-          conn,
-          spec.path ?? `/${stagingTable}`,
-          { cursor: cursorFrom, until: incremental ? (options.highWatermark ?? null) : null },
-          { env, ...(options.signal !== undefined ? { signal: options.signal } : {}) },
-        );
+        tables.push({
+          connector: spec.name,
+          source_table: spec.table,
+          staging_table: `staging.${stagingTable}`,
+          method: spec.method,
+          rows: outcome.rows,
+          staging_rows: outcome.stagingRows,
+          cursor_from: cursorFrom,
+          cursor_to: outcome.cursorTo,
+        });
+      } finally {
+        endTableTurn();
       }
-      const outcome = await withWarehouse({ warehouse: options.warehouse, signal: options.signal }, (duck) =>
-        mergeBatch(duck, batch, {
-          stagingTable,
-          method: incremental ? 'incremental' : 'full',
-          primaryKey: spec.primary_key ?? ['id'],
-          cursorField: incremental ? cursorField : undefined,
-          expectedCursor: stored,
-          cursorFrom,
-          ...(options.beforeCommit !== undefined ? { beforeCommit: () => options.beforeCommit?.(stagingTable) } : {}),
-        }),
-      ).catch((err: unknown) => {
-        // Another run advanced the cursor after this one read it: nothing was written; a retry reads from there.
-        if (err instanceof CursorMoved) throw ApplicationFailure.retryable(err.message, FailureType.CursorMoved);
-        throw err;
-      });
-      tables.push({
-        connector: spec.name,
-        source_table: spec.table,
-        staging_table: `staging.${stagingTable}`,
-        method: spec.method,
-        rows: outcome.rows,
-        staging_rows: outcome.stagingRows,
-        cursor_from: cursorFrom,
-        cursor_to: outcome.cursorTo,
-      });
     }
   } finally {
     for (const client of clients.values()) await client.end().catch(() => undefined);
