@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withWarehouse } from '../../src/agents/builtin/warehouse.js';
 import type { ConnectorSpec } from '../../src/contracts/builder-output.js';
-import { ApplicationFailure } from '@temporalio/common';
 import { ExtractResult, PostgresConnection } from '../../src/etl/contracts.js';
 import { runExtract } from '../../src/etl/extract.js';
 import { generateJaffle, jafflePrimaryKey, loadJaffle, simulateShopChanges } from '../../src/etl/jaffle.js';
