@@ -688,6 +688,8 @@ function reportSummary(runs: readonly { ours: SideRun; baseline: SideRun }[], re
 
 main()
   .catch((err: unknown) => {
+    // Interrupted: the signal handler stops everything and exits; the worker's own complaint about it is noise.
+    if (interrupt.signal.aborted) return;
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exitCode = err instanceof UsageError ? 2 : 1;
   })
