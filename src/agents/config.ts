@@ -127,8 +127,12 @@ export const RECEIVING_AGENTS: readonly AgentName[] = [
   ...new Set(Object.values(FLOWS).flatMap((f) => f.handoffs.map((h) => h.to))),
 ];
 
-/** A pipeline stage agents.yaml does not bind runs built-in, with the file's defaults. */
-export const STAGE_DEFAULT_BINDING: AgentBinding = { transport: 'builtin' };
+/**
+ * A pipeline stage agents.yaml does not bind runs built-in, with the file's retry defaults and a timeout that
+ * covers waiting its turn for the warehouse file behind other partitions' dbt runs (a dead worker is still noticed
+ * by the handoff's heartbeat within seconds, not at this timeout).
+ */
+export const STAGE_DEFAULT_BINDING: AgentBinding = { transport: 'builtin', timeout: 15 * 60_000 };
 
 export class AgentsFileError extends Error {
   constructor(
