@@ -1,0 +1,337 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { stringify } from 'yaml';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { CLUSTER_BIN, installCluster } from './install.js';
+import { startPostgres, type ClusterPostgres } from './postgres.js';
+import { supervise, waitFor, type Supervised } from './processes.js';
+import { TOPOLOGY } from './topology.js';
+
+export interface ClusterOptions {
+  /** Server processes, each running every service, in one cluster over one database (default 1). */
+  readonly nodes?: number;
+  /** Start the Web UI server too (default true). */
+  readonly ui?: boolean;
+  /** Take the topology's ports (7233, 8233) when they are free, as `npm run cluster` does; else free ports. */
+  readonly defaultPorts?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** One Temporal Server process of the cluster. */
+export interface ClusterNode {
+  readonly index: number;
+  /** Its frontend, `127.0.0.1:<port>`. */
+  readonly address: string;
+  readonly process: Supervised;
+}
+
+/** A member of the cluster as its database records it (`cluster_membership`), heartbeating now. */
+export interface Member {
+  readonly role: string;
+  readonly address: string;
+}
+
+export interface RunningCluster {
+  /** The first node's frontend: what clients, workers and the UI dial. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly uiUrl?: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly postgresPort: number;
+  /** Where the configs and logs are (removed by `stop()`). */
+  readonly dir: string;
+  /** The live members of the ring, from the database. */
+  members(): Promise<Member[]>;
+  /** Stops the UI, the nodes and PostgreSQL, each as a process group, and removes `dir`. */
+  stop(): Promise<void>;
+}
+
+/** Temporal's service roles (membership ring ids in `cluster_membership.role`). */
+const ROLES = new Map([
+  [1, 'frontend'],
+  [2, 'history'],
+  [3, 'matching'],
+  [4, 'worker'],
+]);
+
+/**
+ * The topology of src/cluster/topology.ts on this machine: a private PostgreSQL, the two databases created and
+ * migrated with temporal-sql-tool, `nodes` Temporal Server processes (one cluster, Temporal's membership over
+ * the database), the namespace with its retention and search attributes, and the UI server. If anything fails
+ * to start, what did start is stopped before the error is thrown.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<RunningCluster> {
+  const log = options.log ?? (() => undefined);
+  const count = options.nodes ?? 1;
+  await installCluster(log);
+  const dir = await mkdtemp(join(tmpdir(), 'stream-collab-cluster-'));
+  // PostgreSQL's data folder inside is owned by the unprivileged `postgres` user, who must be able to reach it.
+  await chmod(dir, 0o711);
+  const started: Supervised[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const p of started.reverse()) await p.stop(p.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+  };
+  try {
+    const postgres = await startPostgres(join(dir, 'pg'), join(dir, 'postgres.log'));
+    started.push(postgres.process);
+    await setupSchema(postgres.port, log);
+    log(`PostgreSQL 15 on 127.0.0.1:${postgres.port}, databases ${TOPOLOGY.database.databases.join(', ')} migrated`);
+
+    const dynamicConfig = join(dir, 'dynamicconfig.yaml');
+    writeFileSync(dynamicConfig, stringify(TOPOLOGY.dynamicConfig));
+    const prefer = async (port: number): Promise<number> =>
+      options.defaultPorts === true && (await isFree(port)) ? port : serverPort();
+    const frontends: number[] = [];
+    for (let i = 0; i < count; i++)
+      frontends.push(i === 0 ? await prefer(TOPOLOGY.ports.frontend) : await serverPort());
+    const firstAddress = `127.0.0.1:${frontends[0] ?? 0}`;
+    const nodes: ClusterNode[] = [];
+    for (const [index, frontend] of frontends.entries()) {
+      const config = join(dir, `node-${index}.yaml`);
+      writeFileSync(config, stringify(await serverConfig(frontend, firstAddress, postgres.port, dynamicConfig)));
+      const node = supervise(
+        `temporal-server node ${index}`,
+        CLUSTER_BIN.server,
+        ['--config-file', config, '--allow-no-auth', 'start'],
+        join(dir, `node-${index}.log`),
+      );
+      started.push(node);
+      nodes.push({ index, address: `127.0.0.1:${frontend}`, process: node });
+    }
+    for (const node of nodes) {
+      await waitFor(`node ${node.index}'s frontend on ${node.address}`, () => serving(node.address), node.process);
+    }
+    const members = (): Promise<Member[]> => liveMembers(postgres);
+    await waitFor(`${count} node(s) in every ring`, async () => (await members()).length === count * ROLES.size);
+    await prepareNamespace(nodes, log);
+
+    let uiUrl: string | undefined;
+    if (options.ui ?? true) {
+      // The frontend port + 1000 when free, where uiBase (src/temporal/ui.ts) and the CLI's links look for it.
+      const beside = (frontends[0] ?? 0) + 1000;
+      const port = (await isFree(beside)) ? beside : await serverPort();
+      const ui = startUi(dir, firstAddress, port);
+      started.push(ui);
+      uiUrl = `http://127.0.0.1:${port}`;
+      const url = uiUrl;
+      await waitFor(`the UI server on ${url}`, async () => (await fetch(url)).ok, ui, 60_000);
+    }
+    return {
+      address: firstAddress,
+      namespace: TOPOLOGY.namespace.name,
+      ...(uiUrl !== undefined ? { uiUrl } : {}),
+      nodes,
+      postgresPort: postgres.port,
+      dir,
+      members,
+      stop: async () => {
+        await stopAll();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw new Error(`${err instanceof Error ? err.message : String(err)} (configs and logs kept in ${dir})`, {
+      cause: err,
+    });
+  }
+}
+
+/** Creates both databases and brings their schemas to the topology's versions, as docker-compose.yml's job does. */
+async function setupSchema(port: number, log: (line: string) => void): Promise<void> {
+  const { user, password } = TOPOLOGY.database;
+  const { plugin, temporal, visibility } = TOPOLOGY.server.schema;
+  const base = ['--plugin', plugin, '--ep', '127.0.0.1', '-p', String(port), '-u', user, '--pw', password];
+  for (const [db, name, version] of [
+    ['temporal', 'temporal', temporal],
+    ['temporal_visibility', 'visibility', visibility],
+  ] as const) {
+    const sql = (...args: string[]): Promise<void> => run(CLUSTER_BIN.sqlTool, [...base, '--db', db, ...args]);
+    await sql('create');
+    await sql('setup-schema', '-v', '0.0');
+    await sql('update-schema', '-d', join(CLUSTER_BIN.schema, name, 'versioned'), '-v', version);
+  }
+  log(`schemas: temporal ${temporal}, temporal_visibility ${visibility}`);
+}
+
+/** The server's config for one node: every service, on its own ports, over the shared database. */
+async function serverConfig(
+  frontend: number,
+  firstAddress: string,
+  pgPort: number,
+  dynamicConfig: string,
+): Promise<Record<string, unknown>> {
+  const { user, password } = TOPOLOGY.database;
+  const store = (databaseName: string, maxConns: number) => ({
+    sql: {
+      pluginName: TOPOLOGY.server.schema.plugin,
+      databaseName,
+      connectAddr: `127.0.0.1:${pgPort}`,
+      connectProtocol: 'tcp',
+      user,
+      password,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  const rpc = async (grpcPort: number) => ({
+    rpc: { grpcPort, membershipPort: await serverPort(), bindOnLocalHost: true },
+  });
+  const frontendRpc = await rpc(frontend);
+  return {
+    log: { stdout: true, level: 'info' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: TOPOLOGY.server.historyShards,
+      datastores: { 'postgres-default': store('temporal', 20), 'postgres-visibility': store('temporal_visibility', 2) },
+    },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    services: {
+      frontend: { rpc: { ...frontendRpc.rpc, httpPort: await serverPort() } },
+      history: await rpc(await serverPort()),
+      matching: await rpc(await serverPort()),
+      worker: await rpc(await serverPort()),
+    },
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: firstAddress },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
+  };
+}
+
+/** Registers the namespace (retention from the topology) and its search attributes; waits until every node knows it. */
+async function prepareNamespace(nodes: readonly ClusterNode[], log: (line: string) => void): Promise<void> {
+  const { name, retention, searchAttributes } = TOPOLOGY.namespace;
+  const first = nodes[0];
+  if (first === undefined) throw new Error('a cluster needs a node');
+  const connection = await Connection.connect({ address: first.address });
+  try {
+    await connection.workflowService
+      .registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: msToTs(retention) })
+      .catch((err: unknown) => {
+        if (!/already exists|AlreadyExists/i.test(String(err))) throw err;
+      });
+    // A new namespace reaches the frontends' caches within seconds ("Namespace default is not found" until then).
+    await waitFor(`search attributes on ${name}`, async () => {
+      await ensureSearchAttributes(connection, name);
+      return true;
+    });
+  } finally {
+    await connection.close();
+  }
+  for (const node of nodes) {
+    await waitFor(`namespace ${name} on node ${node.index}`, async () => {
+      const c = await Connection.connect({ address: node.address, connectTimeout: '2s' });
+      try {
+        const found = await c.operatorService.listSearchAttributes({ namespace: name });
+        return searchAttributes.every((a) => found.customAttributes?.[a.name] !== undefined);
+      } finally {
+        await c.close();
+      }
+    });
+  }
+  log(`namespace ${name}: retention ${retention}, search attributes ${searchAttributes.map((a) => a.name).join(', ')}`);
+}
+
+function startUi(dir: string, address: string, port: number): Supervised {
+  const config = join(dir, 'ui');
+  mkdirSync(config, { recursive: true });
+  writeFileSync(
+    join(config, 'development.yaml'),
+    stringify({
+      temporalGrpcAddress: address,
+      port,
+      publicPath: '',
+      enableUi: true,
+      defaultNamespace: TOPOLOGY.namespace.name,
+      cors: { cookieInsecure: true, allowOrigins: [], unsafeAllowAllOrigins: false },
+      refreshInterval: '1m',
+    }),
+  );
+  return supervise(
+    'temporal-ui-server',
+    CLUSTER_BIN.uiServer,
+    ['--root', dir, '--config', 'ui', '--env', 'development', 'start'],
+    join(dir, 'ui.log'),
+  );
+}
+
+/** Members heartbeating now, per the database's `cluster_membership` table. */
+async function liveMembers(postgres: ClusterPostgres): Promise<Member[]> {
+  const client = await postgres.connect('temporal');
+  try {
+    const { rows } = await client.query<{ role: number; rpc_address: string; rpc_port: number }>(
+      'SELECT role, rpc_address, rpc_port FROM cluster_membership WHERE record_expiry > now() ORDER BY role, rpc_port',
+    );
+    return rows.map((r) => ({
+      role: ROLES.get(r.role) ?? `role ${r.role}`,
+      address: `${r.rpc_address}:${r.rpc_port}`,
+    }));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether the frontend at `address` answers. */
+async function serving(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: '2s' });
+  try {
+    await connection.workflowService.getClusterInfo({});
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Where serverPort starts looking: below the kernel's ephemeral range, where freePort() never lands. */
+const SERVER_PORTS_FROM = 17233;
+const handedOut = new Set<number>();
+
+/**
+ * A free port for the server, below 32768: the database records members' ports in a smallint column
+ * (`cluster_membership.rpc_port`), and a node whose membership port is larger dies at start.
+ */
+async function serverPort(): Promise<number> {
+  for (let port = SERVER_PORTS_FROM + (process.pid % 1000) * 10; port < 32768; port++) {
+    if (handedOut.has(port) || !(await isFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port below 32768 for the Temporal Server');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const server = createServer();
+    server.once('error', () => ok(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
+  });
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', fail);
+    child.once('exit', (code) =>
+      code === 0 ? ok() : fail(new Error(`${command} ${args.join(' ')} failed (exit ${String(code)}):\n${out}`)),
+    );
+  });
+}
