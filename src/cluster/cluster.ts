@@ -48,6 +48,10 @@ export interface RunningCluster {
   readonly dir: string;
   /** The live members of the ring, from the database. */
   members(): Promise<Member[]>;
+  /** Which node owns each history shard now, by the owner the shard's record names (its history service). */
+  shardOwners(): Promise<Map<number, number | undefined>>;
+  /** Starts a node that died (or was killed) again, on its ports, and waits until it is back in every ring. */
+  restartNode(index: number): Promise<void>;
   /** Stops the UI, the nodes and PostgreSQL, each as a process group, and removes `dir`. */
   stop(): Promise<void>;
 }
@@ -73,15 +77,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const dir = await mkdtemp(join(tmpdir(), 'stream-collab-cluster-'));
   // PostgreSQL's data folder inside is owned by the unprivileged `postgres` user, who must be able to reach it.
   await chmod(dir, 0o711);
-  const started: Supervised[] = [];
+  let postgres: ClusterPostgres | undefined;
+  const nodes: ClusterNode[] = [];
+  let ui: Supervised | undefined;
   const stopAll = async (): Promise<void> => {
-    for (const p of started.reverse()) await p.stop(p.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    await ui?.stop();
+    await Promise.all(nodes.map((n) => n.process.stop()));
+    // SIGINT is PostgreSQL's fast shutdown.
+    await postgres?.process.stop('SIGINT');
   };
   try {
-    const postgres = await startPostgres(join(dir, 'pg'), join(dir, 'postgres.log'));
-    started.push(postgres.process);
-    await setupSchema(postgres.port, log);
-    log(`PostgreSQL 15 on 127.0.0.1:${postgres.port}, databases ${TOPOLOGY.database.databases.join(', ')} migrated`);
+    postgres = await startPostgres(join(dir, 'pg'), join(dir, 'postgres.log'));
+    const pgPort = postgres.port;
+    await setupSchema(pgPort, log);
+    log(`PostgreSQL 15 on 127.0.0.1:${pgPort}, databases ${TOPOLOGY.database.databases.join(', ')} migrated`);
 
     const dynamicConfig = join(dir, 'dynamicconfig.yaml');
     writeFileSync(dynamicConfig, stringify(TOPOLOGY.dynamicConfig));
@@ -91,24 +100,35 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     for (let i = 0; i < count; i++)
       frontends.push(i === 0 ? await prefer(TOPOLOGY.ports.frontend) : await serverPort());
     const firstAddress = `127.0.0.1:${frontends[0] ?? 0}`;
-    const nodes: ClusterNode[] = [];
+    const historyPorts = new Map<number, number>();
+    const startNode = (index: number, address: string): ClusterNode => {
+      const node = {
+        index,
+        address,
+        process: supervise(
+          `temporal-server node ${index}`,
+          CLUSTER_BIN.server,
+          ['--config-file', join(dir, `node-${index}.yaml`), '--allow-no-auth', 'start'],
+          join(dir, `node-${index}.log`),
+        ),
+      };
+      nodes[index] = node;
+      return node;
+    };
     for (const [index, frontend] of frontends.entries()) {
       const config = join(dir, `node-${index}.yaml`);
-      writeFileSync(config, stringify(await serverConfig(frontend, firstAddress, postgres.port, dynamicConfig)));
-      const node = supervise(
-        `temporal-server node ${index}`,
-        CLUSTER_BIN.server,
-        ['--config-file', config, '--allow-no-auth', 'start'],
-        join(dir, `node-${index}.log`),
-      );
-      started.push(node);
-      nodes.push({ index, address: `127.0.0.1:${frontend}`, process: node });
+      const history = await serverPort();
+      historyPorts.set(history, index);
+      writeFileSync(config, stringify(await serverConfig(frontend, history, firstAddress, pgPort, dynamicConfig)));
+      startNode(index, `127.0.0.1:${frontend}`);
     }
     for (const node of nodes) {
       await waitFor(`node ${node.index}'s frontend on ${node.address}`, () => serving(node.address), node.process);
     }
-    const members = (): Promise<Member[]> => liveMembers(postgres);
-    await waitFor(`${count} node(s) in every ring`, async () => (await members()).length === count * ROLES.size);
+    const db = postgres;
+    const members = (): Promise<Member[]> => liveMembers(db);
+    const everyRing = (n: number) => async () => (await members()).length === n * ROLES.size;
+    await waitFor(`${count} node(s) in every ring`, everyRing(count));
     await prepareNamespace(nodes, log);
 
     let uiUrl: string | undefined;
@@ -116,8 +136,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       // The frontend port + 1000 when free, where uiBase (src/temporal/ui.ts) and the CLI's links look for it.
       const beside = (frontends[0] ?? 0) + 1000;
       const port = (await isFree(beside)) ? beside : await serverPort();
-      const ui = startUi(dir, firstAddress, port);
-      started.push(ui);
+      ui = startUi(dir, firstAddress, port);
       uiUrl = `http://127.0.0.1:${port}`;
       const url = uiUrl;
       await waitFor(`the UI server on ${url}`, async () => (await fetch(url)).ok, ui, 60_000);
@@ -127,9 +146,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       namespace: TOPOLOGY.namespace.name,
       ...(uiUrl !== undefined ? { uiUrl } : {}),
       nodes,
-      postgresPort: postgres.port,
+      postgresPort: pgPort,
       dir,
       members,
+      shardOwners: () => shardOwners(db, historyPorts),
+      restartNode: async (index) => {
+        const old = nodes[index];
+        if (old === undefined) throw new Error(`no node ${index}`);
+        if (old.process.alive()) throw new Error(`node ${index} is running`);
+        const node = startNode(index, old.address);
+        await waitFor(`node ${index}'s frontend on ${node.address}`, () => serving(node.address), node.process);
+        await waitFor(`${nodes.length} node(s) in every ring`, everyRing(nodes.length), node.process);
+      },
       stop: async () => {
         await stopAll();
         await rm(dir, { recursive: true, force: true });
@@ -163,6 +191,7 @@ async function setupSchema(port: number, log: (line: string) => void): Promise<v
 /** The server's config for one node: every service, on its own ports, over the shared database. */
 async function serverConfig(
   frontend: number,
+  history: number,
   firstAddress: string,
   pgPort: number,
   dynamicConfig: string,
@@ -196,7 +225,7 @@ async function serverConfig(
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: {
       frontend: { rpc: { ...frontendRpc.rpc, httpPort: await serverPort() } },
-      history: await rpc(await serverPort()),
+      history: await rpc(history),
       matching: await rpc(await serverPort()),
       worker: await rpc(await serverPort()),
     },
@@ -276,12 +305,36 @@ async function liveMembers(postgres: ClusterPostgres): Promise<Member[]> {
   const client = await postgres.connect('temporal');
   try {
     const { rows } = await client.query<{ role: number; rpc_address: string; rpc_port: number }>(
-      'SELECT role, rpc_address, rpc_port FROM cluster_membership WHERE record_expiry > now() ORDER BY role, rpc_port',
+      // Temporal's own cutoff for a healthy host (ringpop/monitor.go): a heartbeat within the last 20 s. A node
+      // restarted on the same ports has a new host id, hence DISTINCT.
+      `SELECT DISTINCT role, rpc_address, rpc_port FROM cluster_membership
+       WHERE last_heartbeat > now() - interval '20 seconds' ORDER BY role, rpc_port`,
     );
     return rows.map((r) => ({
       role: ROLES.get(r.role) ?? `role ${r.role}`,
       address: `${r.rpc_address}:${r.rpc_port}`,
     }));
+  } finally {
+    await client.end();
+  }
+}
+
+async function shardOwners(
+  postgres: ClusterPostgres,
+  historyPorts: ReadonlyMap<number, number>,
+): Promise<Map<number, number | undefined>> {
+  const client = await postgres.connect('temporal');
+  try {
+    const { rows } = await client.query<{ shard_id: number; data: Buffer }>(
+      'SELECT shard_id, data FROM shards ORDER BY shard_id',
+    );
+    // ShardInfo is a protobuf blob; its owner field is the owning history host's identity, `127.0.0.1:<port>`.
+    return new Map(
+      rows.map((r) => {
+        const port = /127\.0\.0\.1:(\d+)/.exec(r.data.toString('latin1'))?.[1];
+        return [r.shard_id, port !== undefined ? historyPorts.get(Number(port)) : undefined];
+      }),
+    );
   } finally {
     await client.end();
   }
