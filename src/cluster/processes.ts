@@ -19,8 +19,10 @@ export interface Supervised {
 export function supervise(name: string, command: string, args: readonly string[], log: string): Supervised {
   const out = createWriteStream(log, { flags: 'a' });
   const child: ChildProcess = spawn(command, [...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  // Two sources, one file: neither may end it; it ends once the child's output has all been read.
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
+  child.once('close', () => out.end());
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   child.once('error', () => undefined);
   const pid = child.pid;
@@ -46,7 +48,6 @@ export function supervise(name: string, command: string, args: readonly string[]
       }
       // Whatever the leader left in its group (runuser's postgres, say) goes with it.
       signalGroup('SIGKILL');
-      out.end();
     },
     async kill() {
       signalGroup('SIGKILL');
