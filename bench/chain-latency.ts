@@ -6,6 +6,7 @@
  *   npm run bench -- --chains 200 --throughput 400 --concurrency 20 [--warmup 20] [--block 20] [--breakdown 20]
  *     [--tracing on]   (our worker with the traced bundle and tracing interceptors, spans dropped: their cost)
  *     [--local on]     (a third side: our chain with every agent bound `local: true`, run as local activities)
+ *     [--server dev|cluster|both]   (default both: the dev server, then a fresh `npm run cluster` topology)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +21,7 @@ import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { connectClient } from '../src/temporal/connection.js';
-import { resolveServer } from '../src/temporal/devserver.js';
+import type { ResolvedServer } from '../src/temporal/devserver.js';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { bundleOptions } from '../src/temporal/bundle.js';
 import { registerTracing } from '../src/temporal/telemetry.js';
@@ -28,6 +29,7 @@ import { createWorker } from '../src/worker.js';
 import { baselineActivities } from './baseline-activities.js';
 import type { baselineChain } from './baseline-workflows.js';
 import { AGENTS_YAML, CHAIN_PAYLOAD, LOCAL_AGENTS_YAML, NOOP_AGENTS } from './replies.js';
+import { serverKinds, startBenchServer, type ServerKind } from './servers.js';
 
 const BASELINE_WORKFLOWS_PATH = fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url));
 const TARGET_P50_RATIO = 1.15;
@@ -43,6 +45,7 @@ interface Options {
   readonly breakdown: number;
   readonly tracing: boolean;
   readonly local: boolean;
+  readonly servers: ServerKind[];
 }
 
 /** One way of running a chain; `run` returns its workflow id once the chain has completed. */
@@ -81,6 +84,7 @@ const FLAGS = {
   breakdown: { type: 'string', default: '20' },
   tracing: { type: 'string', default: 'off' },
   local: { type: 'string', default: 'off' },
+  server: { type: 'string', default: 'both' },
 } as const;
 
 function parseOptions(): Options {
@@ -104,7 +108,14 @@ function parseOptions(): Options {
   if (values.local !== 'on' && values.local !== 'off') {
     throw new UsageError(`--local: expected on or off, got ${values.local}`);
   }
+  let servers: ServerKind[];
+  try {
+    servers = serverKinds(values.server);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
   return {
+    servers,
     tracing: values.tracing === 'on',
     local: values.local === 'on',
     chains: int('chains', 1),
@@ -122,9 +133,19 @@ async function main(): Promise<void> {
   const options = parseOptions();
   // Before anything touches the native runtime (the dev server included), so SDK INFO logs stay out.
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const results: { label: string; measured: Measured }[] = [];
+  // One server at a time, so neither competes with the other for the two cores.
+  for (const kind of options.servers) {
+    const server = await startBenchServer(kind);
+    results.push({ label: server.label, measured: await benchOn(server, options) });
+  }
+  if (results.length > 1) sideBySide(results);
+}
+
+/** Both sides of the benchmark on one server, reported; the server is stopped at the end. */
+async function benchOn(server: ResolvedServer, options: Options): Promise<Measured> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    const server = await resolveServer({ log: (line) => console.log(`[server] ${line}`) });
     cleanups.push(() => server.stop());
     const [oursBundle, baselineBundle] = await Promise.all([
       bundleWorkflowCode({ ...bundleOptions({ traced: options.tracing, encrypted: false }), logger: quietLogger }),
@@ -217,6 +238,7 @@ async function main(): Promise<void> {
       baselineWorker.runUntil(() => localWorker.runUntil(() => measure(client, ours, baseline, local, options))),
     );
     report(measured, options);
+    return measured;
   } finally {
     // Workers are stopped by runUntil; then connections, the out dir and the server, newest first.
     for (const cleanup of cleanups.reverse()) {
@@ -519,6 +541,32 @@ function report(m: Measured, options: Options): void {
     `memory (this process: client and both workers): rss ${mb(rss)}, heap ${mb(heapUsed)} used of ${mb(heapTotal)}, ` +
       `external ${mb(external)}, peak rss ${mb(process.resourceUsage().maxRSS * 1024)}`,
   );
+}
+
+/** The headline figures of each server in one table: ours and the hand-written baseline on each. */
+function sideBySide(results: readonly { label: string; measured: Measured }[]): void {
+  const rows: string[][] = [
+    ['server', 'side', 'seq p50 ms', 'seq p95 ms', 'chains/s', 'p50 under load ms', 'ours/baseline p50'],
+  ];
+  for (const { label, measured } of results) {
+    for (const side of ['ours', 'baseline', 'local'] as const) {
+      const r = measured[side];
+      if (r === undefined) continue;
+      const p50 = percentile(r.sequential.latencies, 50);
+      rows.push([
+        label,
+        side,
+        fixed(p50, 1),
+        fixed(percentile(r.sequential.latencies, 95), 1),
+        fixed(r.throughput.latencies.length / (r.throughput.wallMs / 1000), 1),
+        fixed(percentile(r.throughput.latencies, 50), 1),
+        side === 'ours' ? `${fixed(p50 / percentile(measured.baseline.sequential.latencies, 50), 2)}×` : '',
+      ]);
+    }
+  }
+  console.log();
+  console.log('side by side:');
+  printTable(rows, 2);
 }
 
 /** Label columns left-aligned, figures right-aligned. */

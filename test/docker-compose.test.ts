@@ -129,16 +129,6 @@ describe('docker-compose.yml', () => {
     expect(service('worker').volumes).toContain(`./agents.yaml:${env('worker', 'AGENTS_FILE')}:ro`);
   });
 
-  it('runs the Temporal Server and UI versions the tests run on (the project-local dev server)', async () => {
-    const { stdout } = await run(PROJECT_CLI, ['--version']);
-    const [, server, ui] = /\(Server (\S+), UI (\S+)\)/.exec(stdout) ?? [];
-    expect(server).toBeDefined();
-    expect(service('temporal').image).toBe(`temporalio/server:${server}`);
-    expect(service('temporal-schema-setup').image).toBe(`temporalio/admin-tools:${server}`);
-    expect(service('temporal-create-namespace').image).toBe(`temporalio/admin-tools:${server}`);
-    expect(service('temporal-ui').image).toBe(`temporalio/ui:${ui}`);
-  });
-
   it("the namespace job's script creates the namespace with the search attributes of src/search-attributes.ts", async () => {
     const namespace = unique('compose-ns');
     // Compose turns $$ into $; the script runs as the admin-tools image would run it, with the dev server's CLI.
