@@ -25,7 +25,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
-import { withWarehouse } from '../src/agents/builtin/warehouse.js';
 import { readFlowInput } from '../src/cli/input.js';
 import { loadChain } from '../src/cli/load-chain.js';
 import { cliTable } from '../src/cli/render.js';
@@ -45,6 +44,7 @@ import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
 import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
 import { startPrivatePostgres } from '../test/etl/postgres.js';
+import { MART_FINGERPRINTS, martFingerprints } from '../test/etl/marts.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/warehouse-etl.yaml', import.meta.url));
 const AGENTS_FILE = fileURLToPath(new URL('../agents.yaml', import.meta.url));
@@ -165,28 +165,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (activeWorker?.getState() === 'RUNNING') activeWorker.shutdown();
     // The worker's grace period (2 s here) ends its activities, whose dbt is then killed with its group.
     void new Promise((r) => setTimeout(r, 3000)).then(cleanup).finally(() => process.exit(130));
-  });
-}
-
-/** Each mart as one fingerprint (rows and a hash over every row), as in test/etl/guarantees.test.ts. */
-const FINGERPRINTS: Readonly<Record<string, string>> = {
-  fct_sales: 'SELECT count(*), sum(hash(item_id, order_id, date_key, amount, status)) FROM fct_sales',
-  mart_daily_revenue: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_daily_revenue',
-  mart_revenue_7d: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_revenue_7d',
-  mart_store_revenue: 'SELECT count(*), sum(hash(store_id, value, fact_rows)) FROM mart_store_revenue',
-};
-
-async function fingerprints(warehouse: string): Promise<Record<string, string>> {
-  return withWarehouse(warehouse, async (conn) => {
-    const out: Record<string, string> = {};
-    for (const [mart, sql] of Object.entries(FINGERPRINTS)) {
-      try {
-        out[mart] = ((await conn.runAndReadAll(sql)).getRows()[0] ?? []).map((v) => String(v)).join(' ');
-      } catch (err) {
-        out[mart] = `missing (${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)})`;
-      }
-    }
-    return out;
   });
 }
 
@@ -363,7 +341,7 @@ async function runOurs(
       maxHistory,
       rssPeak: memory.rss,
       treeRssPeak: memory.tree,
-      fingerprints: await fingerprints(join(outDir, 'warehouse.duckdb')),
+      fingerprints: await martFingerprints(join(outDir, 'warehouse.duckdb')),
     };
   } finally {
     activeWorker = undefined;
@@ -501,7 +479,7 @@ async function runBaseline(
       retries,
       rssPeak: memory.rss,
       treeRssPeak: memory.tree,
-      fingerprints: await fingerprints(warehouse),
+      fingerprints: await martFingerprints(warehouse),
     };
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -655,7 +633,7 @@ function reportRound(round: number, order: readonly SideName[], ours: SideRun, b
   console.log(table.toString());
   console.log('time per stage, per partition, from handoff records (ours) and around each call (baseline):');
   console.log(stages.toString());
-  console.log(`marts: ${same ? 'the same on both sides' : 'DIFFERENT'} (${Object.keys(FINGERPRINTS).join(', ')})`);
+  console.log(`marts: ${same ? 'the same on both sides' : 'DIFFERENT'} (${Object.keys(MART_FINGERPRINTS).join(', ')})`);
   if (!same) console.log(JSON.stringify({ ours: ours.fingerprints, baseline: baseline.fingerprints }, null, 2));
   if (ours.maxHistory !== undefined) console.log(`largest history: ${ours.maxHistory.workflowId}\n`);
 }

@@ -23,14 +23,17 @@ export type CheckResult = z.infer<typeof CheckResult>;
 export const ScenarioPlan = contract({ name: nonEmpty, steps: z.array(nonEmpty).min(1) });
 export type ScenarioPlan = z.infer<typeof ScenarioPlan>;
 
+/** How many checks passed, failed and were skipped. */
+export const CheckSummary = contract({
+  passed: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+});
+
 /** Radar's reply at the end of Pattern D: each check as SQL with its outcome, and a plan per scenario. */
 export const RadarOutput = contract({
   checks: z.array(CheckResult),
   scenarios: z.array(ScenarioPlan),
-  summary: contract({
-    passed: z.number().int().nonnegative(),
-    failed: z.number().int().nonnegative(),
-    skipped: z.number().int().nonnegative(),
-  }),
+  summary: CheckSummary,
 });
 export type RadarOutput = z.infer<typeof RadarOutput>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { contract, identifier, nonEmpty } from '../contracts/contract.js';
 import { ConnectorSpec } from '../contracts/builder-output.js';
 import { Metric } from '../contracts/pulse-to-stream.js';
-import { CheckResult } from '../contracts/radar-output.js';
+import { CheckResult, CheckSummary } from '../contracts/radar-output.js';
 import { ExtractionMethod } from '../contracts/stream-to-builder.js';
 import { TestRequirement } from '../contracts/stream-to-radar.js';
 import { TRANSFORM_RESULT_SHAPE } from './transform.js';
@@ -148,11 +148,7 @@ export type TransformOutput = z.infer<typeof TransformOutput>;
 export const CheckOutput = contract({
   plan: CarriedPlan,
   checks: z.array(CheckResult),
-  summary: contract({
-    passed: z.number().int().nonnegative(),
-    failed: z.number().int().nonnegative(),
-    skipped: z.number().int().nonnegative(),
-  }),
+  summary: CheckSummary,
 });
 export type CheckOutput = z.infer<typeof CheckOutput>;
 

@@ -17,6 +17,7 @@ import { chainQuery, type ChainState } from '../../src/workflows/chain.js';
 import { cli } from '../cli-process.js';
 import { startWorker, testClient, unique, type TestWorker } from '../helpers.js';
 import { startWorkerProcess } from '../worker-process.js';
+import { martFingerprints } from './marts.js';
 import { startPrivatePostgres, type PrivateCluster } from './postgres.js';
 
 /**
@@ -25,24 +26,6 @@ import { startPrivatePostgres, type PrivateCluster } from './postgres.js';
  */
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'warehouse-etl.yaml');
-
-/** Each mart as one fingerprint (rows and a hash over every row), to compare two warehouses or two moments. */
-const FINGERPRINTS: Readonly<Record<string, string>> = {
-  fct_sales: 'SELECT count(*), sum(hash(item_id, order_id, date_key, amount, status)) FROM fct_sales',
-  mart_daily_revenue: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_daily_revenue',
-  mart_revenue_7d: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_revenue_7d',
-  mart_store_revenue: 'SELECT count(*), sum(hash(store_id, value, fact_rows)) FROM mart_store_revenue',
-};
-
-async function fingerprints(warehouse: string): Promise<Record<string, string>> {
-  return withWarehouse(warehouse, async (conn) => {
-    const out: Record<string, string> = {};
-    for (const [mart, sql] of Object.entries(FINGERPRINTS)) {
-      out[mart] = ((await conn.runAndReadAll(sql)).getRows()[0] ?? []).map((v) => String(v)).join(' ');
-    }
-    return out;
-  });
-}
 
 async function warehouseRow(warehouse: string, sql: string): Promise<string[]> {
   return withWarehouse(warehouse, async (conn) =>
@@ -380,9 +363,9 @@ describe('warehouse-etl: a backfill and one full run', () => {
       const result: unknown = await handle.result();
       const progress = result as BackfillProgress;
       expect(progress.counts.succeeded).toBe(30);
-      const backfilled = await fingerprints(join(byDay.outDir, 'warehouse.duckdb'));
+      const backfilled = await martFingerprints(join(byDay.outDir, 'warehouse.duckdb'));
       expect(Number(backfilled.fct_sales?.split(' ')[0])).toBeGreaterThan(1000);
-      expect(backfilled).toEqual(await fingerprints(join(whole.outDir, 'warehouse.duckdb')));
+      expect(backfilled).toEqual(await martFingerprints(join(whole.outDir, 'warehouse.duckdb')));
     } finally {
       await byDay.stop();
       await whole.stop();

@@ -11,28 +11,10 @@ import { startPgliteSource, withSource, type SourceDatabase } from '../../src/et
 import { FLOWS } from '../../src/flows.js';
 import { startChain, waitChain, type ChainOutcome } from '../../src/temporal/chains.js';
 import { cli } from '../cli-process.js';
+import { martFingerprints } from './marts.js';
 import { startWorker, testClient, unique, type TestWorker } from '../helpers.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'warehouse-etl.yaml');
-
-/** Each mart as one fingerprint (row count and a hash over every row), to compare two states of the warehouse. */
-const FINGERPRINTS: Readonly<Record<string, string>> = {
-  fct_sales: 'SELECT count(*), sum(hash(item_id, order_id, date_key, amount, status)) FROM fct_sales',
-  mart_daily_revenue: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_daily_revenue',
-  mart_revenue_7d: 'SELECT count(*), sum(hash(period_start, value, fact_rows)) FROM mart_revenue_7d',
-  mart_store_revenue: 'SELECT count(*), sum(hash(store_id, value, fact_rows)) FROM mart_store_revenue',
-};
-
-async function marts(warehouse: string): Promise<Record<string, string>> {
-  return withWarehouse(warehouse, async (conn) => {
-    const out: Record<string, string> = {};
-    for (const [mart, sql] of Object.entries(FINGERPRINTS)) {
-      const row = (await conn.runAndReadAll(sql)).getRows()[0] ?? [];
-      out[mart] = row.map((v) => String(v)).join(' ');
-    }
-    return out;
-  });
-}
 
 describe('warehouse-etl: one partition through extract, dbt, checks and the dashboard', () => {
   let client: Client;
@@ -119,7 +101,7 @@ describe('warehouse-etl: one partition through extract, dbt, checks and the dash
     expect(charts[4]?.total).toBeCloseTo(stores ?? NaN, 2);
 
     const warehouse = join(dir, 'warehouse.duckdb');
-    const before = await marts(warehouse);
+    const before = await martFingerprints(warehouse);
     const again = await run('date_key=2026-11-05');
     expect(again.status).toBe('COMPLETED');
     expect(
@@ -127,7 +109,7 @@ describe('warehouse-etl: one partition through extract, dbt, checks and the dash
         (t) => t.rows === 0 || t.staging_table.endsWith('products') || t.staging_table.endsWith('stores'),
       ),
     ).toBe(true);
-    expect(await marts(warehouse)).toEqual(before);
+    expect(await martFingerprints(warehouse)).toEqual(before);
   });
 
   it('replays from the transform step without extracting again', async () => {
