@@ -16,6 +16,8 @@ import { orderAggregate, orderCommandUpdate, type CommandResult } from '../workf
 import { projection, rollbackUpdate } from '../workflows/projection.js';
 import { projectionRebuild, type RebuildInput } from '../workflows/projection-rebuild.js';
 import { CommandRequest, StreamId, type OrderCommand } from './domain.js';
+
+export type { OrderCommand } from './domain.js';
 import { PROJECTION_NAMES, type ProjectionName, type SwapResult, type Until } from './projections.js';
 
 export type { CommandResult } from '../workflows/order-aggregate.js';
@@ -51,7 +53,7 @@ export interface SendCommandOptions {
 export async function sendOrderCommand(
   client: Client,
   streamId: string,
-  command: unknown,
+  command: OrderCommand | Record<string, unknown>,
   options: SendCommandOptions,
 ): Promise<CommandResult> {
   const commandId = options.commandId ?? randomUUID();
@@ -81,16 +83,6 @@ export async function sendOrderCommand(
       throw new CommandRejectedError(err.cause.type ?? 'Error', err.cause.message);
     throw err;
   }
-}
-
-/** A typed {@link sendOrderCommand} for scripts that build commands in code. */
-export function placeOrder(
-  client: Client,
-  streamId: string,
-  command: OrderCommand,
-  options: SendCommandOptions,
-): Promise<CommandResult> {
-  return sendOrderCommand(client, streamId, command, options);
 }
 
 /** Where the projection workflows run: their task queue, and the store's scope in their ids (see projectionWorkflowId). */

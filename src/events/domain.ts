@@ -42,6 +42,15 @@ export const OrderCommand = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('RefundOrder'), data: RefundOrderData }),
 ]);
 export type OrderCommand = z.infer<typeof OrderCommand>;
+
+/** The data contract of each command type, for reading a command's data file at the edge. */
+export const COMMAND_DATA = {
+  PlaceOrder: PlaceOrderData,
+  PayOrder: PayOrderData,
+  ShipOrder: ShipOrderData,
+  CancelOrder: CancelOrderData,
+  RefundOrder: RefundOrderData,
+} as const;
 export type OrderCommandType = OrderCommand['type'];
 export const ORDER_COMMAND_TYPES: readonly OrderCommandType[] = [
   'PlaceOrder',

@@ -25,7 +25,7 @@ describe.each(ENGINES)('order commands through Temporal, event store on %s', (en
     await store?.stop();
   });
 
-  const send = (stream: string, command: unknown, commandId?: string) =>
+  const send = (stream: string, command: Record<string, unknown>, commandId?: string) =>
     sendOrderCommand(client, stream, command, { taskQueue: worker.taskQueue, ...(commandId ? { commandId } : {}) });
   const place = (stream: string, subtotal = 1000) =>
     send(stream, { type: 'PlaceOrder', data: orderData('cust-1', '2026-11-01', subtotal) });
