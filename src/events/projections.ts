@@ -117,6 +117,14 @@ const SQL: Readonly<Record<ProjectionName, ProjectionSql>> = {
   },
 };
 
+/**
+ * A projection's fold as plain SQL for a table of your own: the CREATE TABLE, and the statement folding events
+ * `$1 < position <= $2` into it. The benchmark's baseline (one statement over the whole store, no Temporal).
+ */
+export function foldSql(name: ProjectionName, table: string): { create: string; apply: string } {
+  return { create: `CREATE TABLE ${table} (${SQL[name].columns})`, apply: SQL[name].apply.replace('{table}', table) };
+}
+
 const PROJECTION_DDL = `
 CREATE SCHEMA IF NOT EXISTS rm;
 CREATE TABLE IF NOT EXISTS es.projections (name text PRIMARY KEY, serving int NOT NULL, previous int);

@@ -4,7 +4,7 @@ import {
   condition,
   continueAsNew,
   defineUpdate,
-  proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -38,7 +38,12 @@ export interface CommandResult {
  */
 export const orderCommandUpdate = defineUpdate<CommandResult, [CommandRequest]>('command');
 
-const { handleOrderCommand } = proxyActivities<EventActivities>({
+/**
+ * A local activity: one short transaction, run by the worker inside the workflow task, so a command costs one
+ * round trip to the server instead of three. If the worker dies mid-command the task is retried elsewhere and the
+ * command runs again, which the store's command-id record makes harmless.
+ */
+const { handleOrderCommand } = proxyLocalActivities<EventActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: ['NoEventStore'] },
 });
