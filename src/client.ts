@@ -38,6 +38,17 @@ import {
 import type { ChainResult, ChainState, HandoffRecord } from './workflows/chain.js';
 
 export { FailureType } from './identity/index.js';
+/** Event sourcing: order commands through their aggregate workflows, and the projections' rebuild and rollback. */
+export {
+  CommandInputError,
+  CommandRejectedError,
+  rollbackProjection,
+  sendOrderCommand,
+  startProjections,
+  startRebuild,
+  type CommandResult,
+  type OrderCommand,
+} from './events/client.js';
 export { FLOW_NAMES, type FlowName } from './flows.js';
 export type { ContractIssue } from './contracts/index.js';
 export type { ChainResult, ChainState, HandoffRecord, BackfillMode, BackfillProgress, PartitionStatus, Grain };

@@ -7,7 +7,9 @@ import { readFlowInput, flowArg } from './cli/input.js';
 import { chainReport } from './cli/render.js';
 import { DESIGN_FLOW_NAMES, type FlowName } from './flows.js';
 import { DEMO_ETL_DAYS, runDemoEtl, startDemoSource } from './demo-etl.js';
-import { DEFAULT_AGENTS_FILE } from './identity/index.js';
+import { openWorkerEventStore } from './events/config.js';
+import { runEventsDemo } from './events/demo.js';
+import { DEFAULT_AGENTS_FILE, TASK_QUEUE } from './identity/index.js';
 import { startChain, waitChain } from './temporal/chains.js';
 import { connectClient } from './temporal/connection.js';
 import { connectWorker } from './temporal/worker-connection.js';
@@ -47,8 +49,15 @@ async function demo(): Promise<number> {
   const { client, close } = await connectClient(server.target);
   let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
   let running: Promise<void> | undefined;
+  const events = await openWorkerEventStore(process.env, outDir);
   try {
-    worker = await createWorker({ connection, namespace: server.target.namespace, agents, outDir });
+    worker = await createWorker({
+      connection,
+      namespace: server.target.namespace,
+      agents,
+      outDir,
+      eventStore: events.db,
+    });
     running = worker.run();
     console.log(`worker running; artifacts under ${outDir}\n`);
     const files = (await readdir(join(ROOT, 'examples'))).filter((f) => f.endsWith('.yaml'));
@@ -78,9 +87,14 @@ async function demo(): Promise<number> {
       console.log(chainReport(started.workflowId, outcome, link(started.workflowId, started.runId)));
       console.log('');
     }
+    failed += await runEventsDemo(client, events.db, {
+      sourceUrl: source.url,
+      taskQueue: TASK_QUEUE,
+      log: (l) => console.log(l),
+    });
     console.log(
       failed === 0
-        ? `every chain completed (${order.length - 1} patterns and warehouse-etl over ${DEMO_ETL_DAYS} days); artifacts under ${outDir}`
+        ? `every chain completed (${order.length - 1} patterns, warehouse-etl over ${DEMO_ETL_DAYS} days, event sourcing); artifacts under ${outDir}`
         : `${failed} chain(s) failed; artifacts under ${outDir}`,
     );
     if (values.keep) {
@@ -100,6 +114,7 @@ async function demo(): Promise<number> {
   } finally {
     if (worker !== undefined && worker.getState() === 'RUNNING') worker.shutdown();
     await running?.catch(() => undefined);
+    await events.close();
     await close();
     await connection.close();
     await server.stop();

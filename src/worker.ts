@@ -4,6 +4,10 @@ import { msToNumber } from '@temporalio/common/lib/time.js';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { createEventActivities } from './events/activities.js';
+import { openWorkerEventStore } from './events/config.js';
+import type { EventDb } from './events/db.js';
+import { migrate } from './events/projections.js';
 import { BUILTIN_AGENTS, type BuiltinAgents } from './agents/builtin/index.js';
 import { AgentsFileError } from './agents/config.js';
 import { AgentRegistry } from './agents/registry.js';
@@ -40,6 +44,8 @@ export interface WorkerDeps {
   readonly tracing?: Tracing;
   /** The project's data converter; by default built from `env` (codec keys, payload store). */
   readonly dataConverter?: DataConverter;
+  /** The event store of the event-sourcing workflows (migrated on first use); without it their activities fail. */
+  readonly eventStore?: EventDb;
 }
 
 /** The default grace period of a stopping worker: long enough for a typical agent call to finish. */
@@ -48,13 +54,32 @@ export const DEFAULT_SHUTDOWN_GRACE = '30s';
 /** The one place dependencies are wired into activities. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const codec = codecConfigFromEnv(deps.env ?? process.env);
-  const activities = createActivities({
-    maxPayloadBytes: codec.hardLimitBytes,
-    agents: deps.agents,
-    builtins: deps.builtins ?? BUILTIN_AGENTS,
-    outDir: resolve(deps.outDir),
-    ...(deps.env !== undefined ? { env: deps.env } : {}),
-  });
+  const eventStore = deps.eventStore;
+  let migrated: Promise<EventDb> | undefined;
+  const activities = {
+    ...createActivities({
+      maxPayloadBytes: codec.hardLimitBytes,
+      agents: deps.agents,
+      builtins: deps.builtins ?? BUILTIN_AGENTS,
+      outDir: resolve(deps.outDir),
+      ...(deps.env !== undefined ? { env: deps.env } : {}),
+    }),
+    ...createEventActivities(
+      eventStore !== undefined
+        ? {
+            eventStore: () =>
+              (migrated ??= migrate(eventStore).then(
+                () => eventStore,
+                (err: unknown) => {
+                  // Not remembered: the next activity tries again (the server may be back).
+                  migrated = undefined;
+                  throw err;
+                },
+              )),
+          }
+        : {},
+    ),
+  };
   const source =
     deps.workflowBundle !== undefined
       ? { workflowBundle: deps.workflowBundle }
@@ -88,6 +113,8 @@ async function main(): Promise<void> {
   const target = targetFromEnv();
   await prepareNamespace(target);
   const connection = await connectWorker(target);
+  const outDir = process.env.OUT_DIR ?? DEFAULT_OUT_DIR;
+  const events = await openWorkerEventStore(process.env, outDir);
   try {
     const taskQueue = taskQueueFromEnv();
     const worker = await createWorker({
@@ -95,12 +122,16 @@ async function main(): Promise<void> {
       namespace: target.namespace,
       taskQueue,
       agents,
-      outDir: process.env.OUT_DIR ?? DEFAULT_OUT_DIR,
+      outDir,
       shutdownGraceMs: grace,
+      eventStore: events.db,
       ...(tracing !== undefined ? { tracing } : {}),
     });
     console.log(
       `worker: task queue ${taskQueue} on ${target.connection.address} (namespace ${target.namespace}), agents from ${agentsFile}`,
+    );
+    console.log(
+      `worker: event store ${events.db.engine === 'postgres' ? 'EVENT_STORE_URL' : `embedded PGlite at ${events.db.url}`}`,
     );
     if (metrics !== undefined) console.log(`worker: Prometheus metrics on http://${metrics}/metrics`);
     if (tracing !== undefined) console.log(`worker: OpenTelemetry traces to ${tracing.url}`);
@@ -116,6 +147,7 @@ async function main(): Promise<void> {
     await worker.run();
     console.log('worker: stopped');
   } finally {
+    await events.close();
     await connection.close();
     await tracing?.shutdown();
   }

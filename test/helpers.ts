@@ -11,6 +11,7 @@ import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { dataConverterFromEnv } from '../src/temporal/data-converter.js';
 import { startChain, waitChain, type ChainOutcome } from '../src/temporal/chains.js';
+import type { EventDb } from '../src/events/db.js';
 import { createWorker } from '../src/worker.js';
 
 let runtimeInstalled = false;
@@ -75,6 +76,8 @@ export async function startWorker(
     outDir?: string;
     env?: NodeJS.ProcessEnv;
     taskQueue?: string;
+    /** The event store of the event-sourcing workflows. */
+    eventStore?: EventDb;
   } = {},
 ): Promise<TestWorker> {
   quietRuntime();
@@ -90,6 +93,7 @@ export async function startWorker(
     outDir,
     env,
     ...(options.builtins !== undefined ? { builtins: options.builtins } : {}),
+    ...(options.eventStore !== undefined ? { eventStore: options.eventStore } : {}),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const running = worker.run();

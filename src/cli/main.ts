@@ -8,6 +8,7 @@ import { registerCodecServerCommand } from './codec-server.js';
 import { registerDashboardCommand } from './dashboard.js';
 import { ExitCode, UsageError } from './errors.js';
 import { registerChainCommands } from './register-chains.js';
+import { registerEventCommands } from './register-events.js';
 import { registerInspectCommands } from './register-inspect.js';
 import { registerOpsCommands } from './register-ops.js';
 
@@ -29,6 +30,7 @@ export function program(): Command {
   registerOpsCommands(cmd);
   registerCodecServerCommand(cmd);
   registerDashboardCommand(cmd);
+  registerEventCommands(cmd);
   return cmd;
 }
 

@@ -47,6 +47,10 @@ export const FailureType = {
   TransformFailed: 'TransformFailed',
   /** dbt could not run (not installed, crashed, killed, no results): retried. */
   TransformUnavailable: 'TransformUnavailable',
+  /** The shop refused an order command (ship an unpaid order, refund more than was paid): no event was written. */
+  CommandRejected: 'CommandRejected',
+  /** A projection swap that must not happen: an as-of version, or no previous version to roll back to. */
+  SwapRefused: 'SwapRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -57,6 +61,8 @@ export const NON_RETRYABLE: readonly FailureType[] = [
   FailureType.DataQualityFailed,
   FailureType.PayloadsTooLarge,
   FailureType.TransformFailed,
+  FailureType.CommandRejected,
+  FailureType.SwapRefused,
 ];
 
 /** How many failed attempts a handoff record keeps: the last few say why, and history stays small. */

@@ -17,6 +17,11 @@ export const StreamBackfill = defineSearchAttributeKey('StreamBackfill', SearchA
  */
 export const StreamStep = defineSearchAttributeKey('StreamStep', SearchAttributeType.KEYWORD);
 
+/** The projection a projection or rebuild workflow works on (`order_summary`, …). */
+export const StreamProjection = defineSearchAttributeKey('StreamProjection', SearchAttributeType.KEYWORD);
+/** The event-store position a projection or rebuild has folded up to: its checkpoint, for progress and lag. */
+export const StreamPosition = defineSearchAttributeKey('StreamPosition', SearchAttributeType.INT);
+
 /** Temporal's own: the time a schedule meant a run to start (set by the server on scheduled runs). */
 export const TemporalScheduledStartTime = defineSearchAttributeKey(
   'TemporalScheduledStartTime',
@@ -30,6 +35,8 @@ export const SEARCH_ATTRIBUTES = [
   StreamReplayOf,
   StreamBackfill,
   StreamStep,
+  StreamProjection,
+  StreamPosition,
 ] as const;
 
 /** The StreamStep value of a handoff: `2 stream→builder`. */

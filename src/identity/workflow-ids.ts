@@ -162,3 +162,24 @@ export function parseWorkflowId(workflowId: string): WorkflowIdentity {
   if (!isFlowName(flow) || subject === '' || !DIGEST.test(digest)) return { kind: 'other' };
   return { kind: 'chain', flow, subject, ...(rest.length > 0 ? { partition: rest.join('/') } : {}), digest };
 }
+
+/**
+ * `aggregate/order/<id>`: the workflow that handles one order's commands, one at a time. Every command on the order
+ * goes to it (update-with-start), so commands on one order serialize and commands on different orders do not.
+ */
+export function aggregateWorkflowId(streamId: string): string {
+  return `aggregate/${streamId}`;
+}
+
+/**
+ * `projection/<name>`: the one workflow that keeps a projection's serving read model caught up. `scope` names the
+ * event store when one Temporal namespace serves several (`projection/<scope>/<name>`).
+ */
+export function projectionWorkflowId(name: string, scope?: string): string {
+  return scope === undefined ? `projection/${name}` : `projection/${scope}/${name}`;
+}
+
+/** `projection-rebuild/[<scope>/]<name>`: at most one rebuild of a projection runs at a time. */
+export function projectionRebuildWorkflowId(name: string, scope?: string): string {
+  return scope === undefined ? `projection-rebuild/${name}` : `projection-rebuild/${scope}/${name}`;
+}

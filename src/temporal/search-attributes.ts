@@ -38,7 +38,7 @@ export async function prepareNamespace(target: ServerTarget, log: (line: string)
       added = await ensureSearchAttributes(connection, target.namespace);
     } catch (err) {
       const wanted = SEARCH_ATTRIBUTES.map(
-        (k) => `${k.name}=${k.type === 'KEYWORD_LIST' ? 'KeywordList' : 'Keyword'}`,
+        (k) => `${k.name}=${k.type === 'KEYWORD_LIST' ? 'KeywordList' : k.type === 'INT' ? 'Int' : 'Keyword'}`,
       ).join(' ');
       throw new Error(
         `cannot register the search attributes chains need on namespace ${target.namespace}: ${err instanceof Error ? err.message : String(err)}\n` +

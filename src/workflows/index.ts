@@ -11,3 +11,6 @@ export { costAwarePipeline } from './cost-aware-pipeline.js';
 export { warehouseEtl } from './warehouse-etl.js';
 export { backfill } from './backfill.js';
 export { scheduledChain } from './scheduled-chain.js';
+export { orderAggregate } from './order-aggregate.js';
+export { projection } from './projection.js';
+export { projectionRebuild } from './projection-rebuild.js';
