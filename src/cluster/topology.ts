@@ -1,5 +1,16 @@
 import { SEARCH_ATTRIBUTES } from '../identity/index.js';
 
+/** Search attribute types as the `temporal` CLI and admin-tools name them. */
+const CLI_TYPE: Readonly<Record<string, string>> = {
+  KEYWORD: 'Keyword',
+  KEYWORD_LIST: 'KeywordList',
+  INT: 'Int',
+  TEXT: 'Text',
+  BOOL: 'Bool',
+  DOUBLE: 'Double',
+  DATETIME: 'Datetime',
+};
+
 /**
  * The production topology, written once: Temporal Server on PostgreSQL with its Web UI. `npm run cluster`
  * (src/cluster/) builds and starts exactly this; docker-compose.yml describes the same with images, and
@@ -34,7 +45,7 @@ export const TOPOLOGY = {
     /** The chains' search attributes (src/identity/search-attributes.ts), in the CLI's type names. */
     searchAttributes: SEARCH_ATTRIBUTES.map((key) => ({
       name: key.name,
-      type: key.type === 'KEYWORD_LIST' ? 'KeywordList' : 'Keyword',
+      type: CLI_TYPE[key.type] ?? 'Keyword',
     })),
   },
   /** Temporal's development settings for SQL persistence: SQL visibility keeps ids in 255-character columns. */
