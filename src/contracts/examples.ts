@@ -196,70 +196,13 @@ export const CONTRACT_EXAMPLES: Readonly<Record<ContractName, Record<string, unk
     monthly_cost_usd: 459.9,
     price_table: 'stream-collab list prices 2026-11 (USD, illustrative)',
   },
+  // The flow's input is examples/warehouse-etl.yaml; the plan made from it carries its lists unchanged.
   'etl-request': {
     pipeline: 'jaffle_shop',
-    connections: { shop: { kind: 'postgres', url_env: 'SOURCE_DATABASE_URL' } },
-    connectors: [
-      {
-        name: 'orders_connector',
-        api: 'orders_api',
-        table: 'jaffle.orders',
-        method: 'incremental',
-        cursor: { field: 'updated_at', initial: '1970-01-01T00:00:00Z' },
-        extraction_sql:
-          'SELECT * FROM jaffle.orders WHERE updated_at > $cursor AND updated_at <= $high_watermark ORDER BY updated_at',
-      },
-      {
-        name: 'items_connector',
-        api: 'items_api',
-        table: 'jaffle.items',
-        method: 'incremental',
-        cursor: { field: 'updated_at', initial: '1970-01-01T00:00:00Z' },
-        extraction_sql:
-          'SELECT * FROM jaffle.items WHERE updated_at > $cursor AND updated_at <= $high_watermark ORDER BY updated_at',
-      },
-      {
-        name: 'customers_connector',
-        api: 'customers_api',
-        table: 'jaffle.customers',
-        method: 'incremental',
-        cursor: { field: 'updated_at', initial: '1970-01-01T00:00:00Z' },
-        extraction_sql:
-          'SELECT * FROM jaffle.customers WHERE updated_at > $cursor AND updated_at <= $high_watermark ORDER BY updated_at',
-      },
-      {
-        name: 'products_connector',
-        api: 'products_api',
-        table: 'jaffle.products',
-        method: 'full',
-        extraction_sql: 'SELECT * FROM jaffle.products',
-        primary_key: ['sku'],
-      },
-      {
-        name: 'stores_connector',
-        api: 'stores_api',
-        table: 'jaffle.stores',
-        method: 'full',
-        extraction_sql: 'SELECT * FROM jaffle.stores',
-      },
-    ],
-    metrics: [
-      { name: 'daily_revenue', grain: 'day', aggregation: 'sum(amount)' },
-      { name: 'revenue_7d', grain: 'day', aggregation: 'sum(amount)', window: '7d' },
-      { name: 'store_revenue', grain: 'store', aggregation: 'sum(amount)' },
-    ],
-    checks: [
-      {
-        type: 'data_quality',
-        table: 'fct_sales',
-        checks: [
-          'row_count > 0',
-          'unique: item_id',
-          'no_nulls: order_id, amount',
-          'accepted_values: status in (placed, completed, returned)',
-        ],
-      },
-    ],
+    connections: ETL_PLAN.connections,
+    connectors: ETL_PLAN.connectors,
+    metrics: ETL_PLAN.metrics,
+    checks: ETL_PLAN.checks,
   },
   'etl-plan': ETL_PLAN,
   'extract-output': {
