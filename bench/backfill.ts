@@ -22,7 +22,8 @@ import { AgentRegistry } from '../src/agents/registry.js';
 import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
 import { connectClient } from '../src/temporal/connection.js';
 import type { ResolvedServer } from '../src/temporal/devserver.js';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { bundleOptions } from '../src/temporal/bundle.js';
+import { createWorker } from '../src/worker.js';
 import { baselineActivities } from './baseline-activities.js';
 import type { baselineBackfill } from './baseline-workflows.js';
 import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
@@ -122,7 +123,10 @@ async function benchOurs(server: ResolvedServer & { label: string }, client: Cli
       agents: new AgentRegistry(parseAgentsFile(AGENTS_YAML, 'agents.yaml')),
       outDir,
       builtins: NOOP_AGENTS,
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+      workflowBundle: await bundleWorkflowCode({
+        ...bundleOptions({ traced: false, encrypted: false }),
+        logger: new DefaultLogger('WARN'),
+      }),
     });
     return await worker.runUntil(async () => {
       const list = Array.from({ length: partitions }, (_, i) => `p=${String(i).padStart(6, '0')}`);

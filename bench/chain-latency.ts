@@ -59,6 +59,8 @@ type SideName = 'ours' | 'baseline' | 'local';
 interface Phase {
   readonly latencies: number[];
   wallMs: number;
+  /** CPU time of this process (client and workers) while the phase ran. */
+  cpuMs: number;
   readonly ids: string[];
 }
 
@@ -321,13 +323,14 @@ function throughputBlock(options: Options): number {
 }
 
 function emptyPhase(): Phase {
-  return { latencies: [], wallMs: 0, ids: [] };
+  return { latencies: [], wallMs: 0, cpuMs: 0, ids: [] };
 }
 
 function merge(into: Phase, from: Phase): void {
   into.latencies.push(...from.latencies);
   into.ids.push(...from.ids);
   into.wallMs += from.wallMs;
+  into.cpuMs += from.cpuMs;
 }
 
 /** Runs `count` chains, at most `concurrency` at a time; latency is start → result of each chain. */
@@ -344,8 +347,11 @@ async function runPhase(side: Side, count: number, concurrency: number): Promise
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
   phase.wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  phase.cpuMs = (cpu.user + cpu.system) / 1000;
   return phase;
 }
 
@@ -460,7 +466,9 @@ function mean(values: readonly number[]): number {
 }
 
 function report(m: Measured, options: Options): void {
-  const rows: string[][] = [['phase', 'side', 'chains', 'p50 ms', 'p95 ms', 'mean ms', 'chains/s']];
+  const rows: string[][] = [
+    ['phase', 'side', 'chains', 'p50 ms', 'p95 ms', 'mean ms', 'chains/s', 'CPU ms/chain (this process)'],
+  ];
   for (const phase of ['sequential', 'throughput'] as const) {
     for (const side of ['ours', 'baseline', 'local'] as const) {
       const p = m[side]?.[phase];
@@ -473,6 +481,7 @@ function report(m: Measured, options: Options): void {
         fixed(percentile(p.latencies, 95), 1),
         fixed(mean(p.latencies), 1),
         fixed(p.latencies.length / (p.wallMs / 1000), 1),
+        fixed(p.cpuMs / p.latencies.length, 1),
       ]);
     }
   }

@@ -42,7 +42,8 @@ import { expandRange } from '../src/identity/index.js';
 import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { bundleOptions } from '../src/temporal/bundle.js';
+import { createWorker } from '../src/worker.js';
 import { startPrivatePostgres } from '../test/etl/postgres.js';
 import { MART_FINGERPRINTS, martFingerprints } from '../test/etl/marts.js';
 
@@ -504,7 +505,10 @@ async function main(): Promise<void> {
     cleanups.push(close);
     const connection = await NativeConnection.connect(server.target.connection);
     cleanups.push(() => connection.close());
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+    const bundle = await bundleWorkflowCode({
+      ...bundleOptions({ traced: false, encrypted: false }),
+      logger: new DefaultLogger('ERROR'),
+    });
     const ours: Ours = {
       client,
       connection,

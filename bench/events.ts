@@ -35,7 +35,8 @@ import { commandsFor, syntheticOrders } from '../src/events/shop.js';
 import { storeHead } from '../src/events/store.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
-import { createWorker, WORKFLOWS_PATH } from '../src/worker.js';
+import { bundleOptions } from '../src/temporal/bundle.js';
+import { createWorker } from '../src/worker.js';
 import { startPrivatePostgres } from '../test/etl/postgres.js';
 import { AGENTS_YAML } from './replies.js';
 
@@ -84,7 +85,10 @@ try {
     agents: new AgentRegistry(parseAgentsFile(AGENTS_YAML, 'agents.yaml')),
     outDir,
     eventStore: db,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+    workflowBundle: await bundleWorkflowCode({
+      ...bundleOptions({ traced: false, encrypted: false }),
+      logger: new DefaultLogger('WARN'),
+    }),
   });
   await worker.runUntil(async () => {
     // 1. Commands at concurrency 20, projections following.

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { codecConfigFromEnv, FAILURE_CONVERTER_PATH } from '../src/temporal/data-converter.js';
+import { bundleOptions } from '../src/temporal/bundle.js';
+import { codecConfigFromEnv } from '../src/temporal/data-converter.js';
 import { resolveServer, type ResolvedServer } from '../src/temporal/devserver.js';
-import { WORKFLOWS_PATH } from '../src/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,9 +31,8 @@ export async function startServer(project: TestProject, options: { ui?: boolean 
   server = await resolveServer({ ...options, log: (line) => console.log(`[global-setup] ${line}`) });
   dir = await mkdtemp(join(tmpdir(), 'stream-collab-test-'));
   const bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
     // As the worker picks its bundle: failures encoded in the sandbox only when the run has a codec key.
-    ...(codecConfigFromEnv().keys.length > 0 ? { failureConverterPath: FAILURE_CONVERTER_PATH } : {}),
+    ...bundleOptions({ traced: false, encrypted: codecConfigFromEnv().keys.length > 0 }),
     logger: quietLogger,
   });
   const bundlePath = join(dir, 'workflow-bundle.js');
