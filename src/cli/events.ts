@@ -144,7 +144,7 @@ export async function projectionStatusCommand(
       process.stdout.write(`${statusLine(s)}\n`);
       for (const v of s.versions)
         process.stdout.write(
-          `  v${v.version}  ${v.state.padEnd(8)} checkpoint ${v.checkpoint}${v.untilPosition !== null ? ` (as of position ${v.untilPosition})` : ''}${v.rebuildId !== null ? `  rebuild ${v.rebuildId}` : ''}\n`,
+          `  v${v.version}  ${v.state.padEnd(8)} checkpoint ${v.checkpoint}${v.streamPass !== undefined ? ` (stream pass: ${v.streamPass.events} events folded of those up to position ${v.streamPass.until})` : ''}${v.untilPosition !== null ? ` (as of position ${v.untilPosition})` : ''}${v.rebuildId !== null ? `  rebuild ${v.rebuildId}` : ''}\n`,
         );
     };
     await print();

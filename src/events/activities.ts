@@ -23,6 +23,21 @@ export interface EventActivityDeps {
   readonly eventStore?: () => Promise<EventDb>;
 }
 
+/** How often a long rebuild activity heartbeats (its heartbeat timeout is 10 s). */
+const BEAT_MS = 2_000;
+
+/** Runs `fn` in the current activity, heartbeating at once and then every BEAT_MS until it settles. */
+async function beating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), BEAT_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** How often a following projection looks for new events while the store is quiet. */
 const FOLLOW_POLL_MS = 100;
 
@@ -81,19 +96,37 @@ export function createEventActivities(deps: EventActivityDeps) {
       return beginRebuild(await store(), input.name, input.rebuildId, input.until);
     },
 
+    /**
+     * Batches of a version under rebuild, each committed with its checkpoint, for up to `maxMs` (default 2 s): one
+     * round trip through Temporal per couple of seconds of folding instead of one per batch, while a crash still
+     * loses one batch at most. Returns the batches as one (`from` of the first, the rest of the last); stops early
+     * where the workflow may stop (at or near the target), when nothing was left, and when the stream pass ends.
+     */
     async rebuildProjectionBatch(input: {
       name: ProjectionName;
       version: number;
       maxEvents: number;
+      maxMs?: number;
     }): Promise<BatchResult> {
-      Context.current().heartbeat();
-      return applyVersionBatch(await store(), input.name, input.version, input.maxEvents);
+      const db = await store();
+      const started = Date.now();
+      let first: BatchResult | undefined;
+      // A batch is one statement that may run for seconds: beat on a timer, so only a lost worker goes quiet.
+      return beating(async () => {
+        for (;;) {
+          const batch = await applyVersionBatch(db, input.name, input.version, input.maxEvents);
+          first ??= batch;
+          const passDone = batch.streamPass === true && batch.to - batch.from < input.maxEvents;
+          const nearTarget = batch.to >= batch.target || batch.target - batch.to < input.maxEvents;
+          if (passDone || nearTarget || batch.to === batch.from || Date.now() - started >= (input.maxMs ?? 2_000))
+            return { ...batch, from: first.from };
+        }
+      });
     },
 
     async swapProjection(input: { name: ProjectionName; version: number }): Promise<SwapResult> {
-      Context.current().heartbeat();
       const db = await store();
-      return refusing(() => swapTo(db, input.name, input.version));
+      return beating(() => refusing(() => swapTo(db, input.name, input.version)));
     },
 
     /**

@@ -116,12 +116,13 @@ export async function startProjections(
 export async function startRebuild(
   client: Client,
   name: ProjectionName,
-  options: ProjectionOptions & { until?: Until; batchSize?: number; batchesPerRun?: number },
+  options: ProjectionOptions & { until?: Until; batchSize?: number; activityMs?: number; batchesPerRun?: number },
 ) {
   const input: RebuildInput = {
     name,
     ...(options.until !== undefined ? { until: options.until } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.activityMs !== undefined ? { activityMs: options.activityMs } : {}),
     ...(options.batchesPerRun !== undefined ? { batchesPerRun: options.batchesPerRun } : {}),
   };
   return client.workflow.start(projectionRebuild, {

@@ -29,6 +29,12 @@ interface ProjectionSql {
   readonly columns: string;
   /** Folds events with `$1 < position <= $2` into `{table}`. */
   readonly apply: string;
+  /**
+   * For a read model keyed by stream: folds the next `$4` events in (stream, version) order after the stream
+   * `$1`, version `$2`, none after position `$3`, into `{table}`, and returns the last stream and version folded and
+   * how many events (no row when none were left). See applyStreamBatch.
+   */
+  readonly streamPass?: string;
 }
 
 /** Paid and refunded cents of an event, and its day and customer from the order's first event (version 1). */
@@ -36,23 +42,33 @@ const AMOUNTS = `
   coalesce(sum((e.data->>'amount')::bigint) FILTER (WHERE e.type = 'OrderPaid'), 0) AS paid,
   coalesce(sum((e.data->>'amount')::bigint) FILTER (WHERE e.type = 'OrderRefunded'), 0) AS refunded`;
 
-const SQL: Readonly<Record<ProjectionName, ProjectionSql>> = {
-  // Columns named as the shop's `orders` source table, so the read model can be the warehouse ETL's source.
-  order_summary: {
-    columns: `id text PRIMARY KEY, customer text, ordered_at timestamp, store_id text, subtotal bigint,
-      tax_paid bigint, order_total bigint, status text, fulfilment text, paid bigint NOT NULL,
-      refunded bigint NOT NULL, version int NOT NULL, updated_at timestamp NOT NULL`,
-    apply: `
-      WITH b AS (
-        SELECT e.stream_id, max(e.version) AS version, max(e.recorded_at) AS recorded_at,
+/** The events of one position range, for a fold by position. */
+const BY_POSITION = `es.events e WHERE e.position > $1 AND e.position <= $2 AND e.stream_id LIKE 'order/%'`;
+
+/**
+ * The next events in (stream, version) order, read along the store's (stream_id, version) index: grouped by stream,
+ * they come sorted, so PostgreSQL folds them as it streams them (the plan of one fold over the whole store) instead
+ * of sorting each batch.
+ */
+const BY_STREAM = `(SELECT * FROM es.events WHERE (stream_id, version) > ($1::text, $2::int) AND position <= $3
+    AND stream_id LIKE 'order/%' ORDER BY stream_id, version LIMIT $4) e`;
+
+/**
+ * order_summary's fold of `source` into one row per order. The fulfilment is that of the order's last event other
+ * than a refund: the largest `position * 4 + kind` carries it in its last two bits, an aggregate PostgreSQL may
+ * hash (an ordered `array_agg` forces a sort per group).
+ */
+const ORDER_SUMMARY_AGGREGATE = (source: string): string => `
+        SELECT e.stream_id, max(e.version) AS version, max(e.recorded_at) AS recorded_at, count(*) AS events,
           (array_agg(e.data) FILTER (WHERE e.type = 'OrderPlaced'))[1] AS placed,
-          (array_agg(CASE e.type WHEN 'OrderPlaced' THEN 'placed' WHEN 'OrderPaid' THEN 'paid'
-                       WHEN 'OrderShipped' THEN 'shipped' WHEN 'OrderCancelled' THEN 'cancelled' END
-                     ORDER BY e.position DESC) FILTER (WHERE e.type <> 'OrderRefunded'))[1] AS fulfilment,
+          (ARRAY['placed', 'paid', 'shipped', 'cancelled'])[(max(e.position * 4 + CASE e.type WHEN 'OrderPlaced' THEN 0
+             WHEN 'OrderPaid' THEN 1 WHEN 'OrderShipped' THEN 2 WHEN 'OrderCancelled' THEN 3 END)
+             FILTER (WHERE e.type <> 'OrderRefunded') % 4 + 1)::int] AS fulfilment,
           ${AMOUNTS}
-        FROM es.events e WHERE e.position > $1 AND e.position <= $2 AND e.stream_id LIKE 'order/%'
-        GROUP BY e.stream_id
-      )
+        FROM ${source}
+        GROUP BY e.stream_id`;
+
+const ORDER_SUMMARY_UPSERT = `
       INSERT INTO {table} AS t (id, customer, ordered_at, store_id, subtotal, tax_paid, order_total, status,
         fulfilment, paid, refunded, version, updated_at)
       SELECT substr(stream_id, 7), placed->>'customer', (placed->>'ordered_at')::timestamp, placed->>'store_id',
@@ -66,7 +82,19 @@ const SQL: Readonly<Record<ProjectionName, ProjectionSql>> = {
         refunded = t.refunded + EXCLUDED.refunded,
         status = ${STATUS('coalesce(EXCLUDED.fulfilment, t.fulfilment)', 't.paid + EXCLUDED.paid', 't.refunded + EXCLUDED.refunded')},
         version = EXCLUDED.version,
-        updated_at = EXCLUDED.updated_at`,
+        updated_at = EXCLUDED.updated_at`;
+
+const SQL: Readonly<Record<ProjectionName, ProjectionSql>> = {
+  // Columns named as the shop's `orders` source table, so the read model can be the warehouse ETL's source.
+  order_summary: {
+    columns: `id text PRIMARY KEY, customer text, ordered_at timestamp, store_id text, subtotal bigint,
+      tax_paid bigint, order_total bigint, status text, fulfilment text, paid bigint NOT NULL,
+      refunded bigint NOT NULL, version int NOT NULL, updated_at timestamp NOT NULL`,
+    apply: `WITH b AS (${ORDER_SUMMARY_AGGREGATE(BY_POSITION)}
+      )${ORDER_SUMMARY_UPSERT}`,
+    streamPass: `WITH b AS (${ORDER_SUMMARY_AGGREGATE(BY_STREAM)}
+      ), ins AS (${ORDER_SUMMARY_UPSERT})
+      SELECT stream_id, version, (SELECT sum(events) FROM b) AS events FROM b ORDER BY stream_id DESC LIMIT 1`,
   },
   daily_revenue: {
     columns: `date_key date PRIMARY KEY, orders int NOT NULL, subtotal bigint NOT NULL, order_total bigint NOT NULL,
@@ -139,6 +167,12 @@ CREATE TABLE IF NOT EXISTS es.projection_versions (
   swapped_at timestamptz,
   PRIMARY KEY (name, version)
 );
+-- A rebuild of a read model keyed by stream first folds the store as of \`stream_pass_until\` in stream order (see
+-- applyStreamBatch): its cursor is the last stream and version folded, \`stream_pass_events\` how many; the cursor is
+-- NULL once that pass is done (or for versions that never had one), and the checkpoint then moves on by position.
+ALTER TABLE es.projection_versions ADD COLUMN IF NOT EXISTS stream_pass_until bigint,
+  ADD COLUMN IF NOT EXISTS cursor_stream text, ADD COLUMN IF NOT EXISTS cursor_version int,
+  ADD COLUMN IF NOT EXISTS stream_pass_events bigint NOT NULL DEFAULT 0;
 `;
 
 /** Any one number: migrations of the same store take turns on it, so two workers starting at once do not race. */
@@ -189,6 +223,8 @@ export interface BatchResult {
   readonly head: number;
   /** Where this version stops: the head for a following projection, the `--until` position for an as-of build. */
   readonly target: number;
+  /** A batch of the stream pass (applyStreamBatch): `from` and `to` count the events it has folded so far. */
+  readonly streamPass?: true;
 }
 
 /**
@@ -263,10 +299,22 @@ export async function beginRebuild(
       untilPosition = Number(at.rows[0]?.position ?? 0);
     }
     await c.query(`CREATE TABLE ${versionTable(name, version)} (${SQL[name].columns})`);
+    // A read model keyed by stream is first folded in stream order, as of the head now (or the as-of point).
+    const streamPass = SQL[name].streamPass !== undefined;
     await c.query(
-      `INSERT INTO es.projection_versions (name, version, state, rebuild_id, until_position)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [name, version, untilPosition === null ? 'building' : 'as-of', rebuildId, untilPosition],
+      `INSERT INTO es.projection_versions (name, version, state, rebuild_id, until_position, stream_pass_until,
+         cursor_stream, cursor_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        name,
+        version,
+        untilPosition === null ? 'building' : 'as-of',
+        rebuildId,
+        untilPosition,
+        streamPass ? (untilPosition ?? (await head(c))) : null,
+        streamPass ? '' : null,
+        streamPass ? 0 : null,
+      ],
     );
     return { version, untilPosition };
   });
@@ -288,10 +336,58 @@ export async function applyVersionBatch(
     const top = await head(c);
     const until = u.rows[0]?.until_position;
     const target = until === null || until === undefined ? top : Number(until);
+    const pass = await applyStreamBatch(c, name, version, maxEvents);
+    if (pass !== undefined) return { version, ...pass, head: top, target };
     const to = Math.min(from + maxEvents, target);
     await applyRange(c, name, version, from, to);
     return { version, from, to, head: top, target };
   });
+}
+
+/**
+ * One batch of a version's stream pass, in the caller's transaction, if it has one left: the next `maxEvents` events
+ * in (stream, version) order up to the pass's position, moving the cursor with them. The pass is done when a batch
+ * folds fewer events than asked; the checkpoint then becomes that position and later batches go by position. A
+ * crash anywhere leaves the cursor and the table as they were. Returns the events folded before and after, as a
+ * position-like progress (`to` stays below the pass's position until it is done, so no caller stops early), or
+ * undefined when the version has no stream pass left.
+ */
+async function applyStreamBatch(
+  c: pg.ClientBase,
+  name: ProjectionName,
+  version: number,
+  maxEvents: number,
+): Promise<{ from: number; to: number; streamPass: true } | undefined> {
+  const sql = SQL[name].streamPass;
+  const v = await c.query<{
+    stream_pass_until: string | null;
+    cursor_stream: string | null;
+    cursor_version: number | null;
+    stream_pass_events: string;
+  }>(
+    `SELECT stream_pass_until, cursor_stream, cursor_version, stream_pass_events FROM es.projection_versions
+     WHERE name = $1 AND version = $2`,
+    [name, version],
+  );
+  const row = v.rows[0];
+  if (sql === undefined || row === undefined || row.cursor_stream === null || row.stream_pass_until === null)
+    return undefined;
+  const until = Number(row.stream_pass_until);
+  const before = Number(row.stream_pass_events);
+  const r = await c.query<{ stream_id: string; version: number; events: string }>(
+    sql.replace('{table}', versionTable(name, version)),
+    [row.cursor_stream, row.cursor_version ?? 0, until, maxEvents],
+  );
+  const last = r.rows[0];
+  const folded = Number(last?.events ?? 0);
+  const done = folded < maxEvents;
+  await c.query(
+    `UPDATE es.projection_versions SET cursor_stream = $3, cursor_version = $4, stream_pass_events = $5,
+       checkpoint = CASE WHEN $3::text IS NULL THEN stream_pass_until ELSE checkpoint END
+     WHERE name = $1 AND version = $2`,
+    [name, version, done ? null : (last?.stream_id ?? null), done ? null : (last?.version ?? null), before + folded],
+  );
+  return { from: before, to: done ? until : Math.min(before + folded, until - 1), streamPass: true };
 }
 
 /** How many events a swap folds per statement while it catches the new version up inside its transaction. */
@@ -329,7 +425,16 @@ export async function swapTo(db: EventDb, name: ProjectionName, version: number)
     if (v.rows[0]?.until_position !== null && v.rows[0]?.until_position !== undefined)
       throw new SwapRefused(`version ${version} of ${name} is as of a past point; it cannot serve`);
     const top = await head(c);
-    for (let at = from; at < top; at = Math.min(at + SWAP_BATCH, top))
+    // A stream pass not yet done (the rebuild stops within a batch of the head) is finished here, in the swap's
+    // transaction, like the last events.
+    let caughtUp = 0;
+    let checkpoint = from;
+    for (let pass = await applyStreamBatch(c, name, version, SWAP_BATCH); pass !== undefined;) {
+      caughtUp += pass.to - pass.from;
+      checkpoint = await checkpointOf(c, name, version);
+      pass = await applyStreamBatch(c, name, version, SWAP_BATCH);
+    }
+    for (let at = checkpoint; at < top; at = Math.min(at + SWAP_BATCH, top))
       await applyRange(c, name, version, at, Math.min(at + SWAP_BATCH, top));
     await c.query(`CREATE OR REPLACE VIEW rm.${name} AS SELECT * FROM ${versionTable(name, version)}`);
     await c.query('UPDATE es.projections SET serving = $2, previous = $3 WHERE name = $1', [
@@ -343,7 +448,7 @@ export async function swapTo(db: EventDb, name: ProjectionName, version: number)
        WHERE name = $1 AND version IN ($2, $3)`,
       [name, version, current.serving],
     );
-    return { serving: version, previous: current.serving, caughtUp: top - from, checkpoint: top };
+    return { serving: version, previous: current.serving, caughtUp: caughtUp + top - checkpoint, checkpoint: top };
   });
 }
 
@@ -370,6 +475,8 @@ export interface VersionStatus {
   readonly checkpoint: number;
   readonly untilPosition: number | null;
   readonly rebuildId: string | null;
+  /** A stream pass in progress: the events folded in stream order so far, of those up to position `until`. */
+  readonly streamPass?: { readonly events: number; readonly until: number };
 }
 
 /** A projection's serving version and how far it is behind the store, in events and in seconds of recorded time. */
@@ -408,9 +515,13 @@ export async function projectionStatus(db: EventDb, name: ProjectionName): Promi
     checkpoint: string;
     until_position: string | null;
     rebuild_id: string | null;
+    stream_pass_until: string | null;
+    cursor_stream: string | null;
+    stream_pass_events: string;
   }>(
-    `SELECT version, state, checkpoint, until_position, rebuild_id FROM es.projection_versions
-     WHERE name = $1 ORDER BY version`,
+    `SELECT version, state, checkpoint, until_position, rebuild_id, stream_pass_until, cursor_stream,
+       stream_pass_events
+     FROM es.projection_versions WHERE name = $1 ORDER BY version`,
     [name],
   );
   const checkpoint = Number(row.checkpoint);
@@ -429,6 +540,9 @@ export async function projectionStatus(db: EventDb, name: ProjectionName): Promi
       checkpoint: Number(v.checkpoint),
       untilPosition: v.until_position === null ? null : Number(v.until_position),
       rebuildId: v.rebuild_id,
+      ...(v.cursor_stream !== null && v.stream_pass_until !== null
+        ? { streamPass: { events: Number(v.stream_pass_events), until: Number(v.stream_pass_until) } }
+        : {}),
     })),
   };
 }

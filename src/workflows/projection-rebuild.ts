@@ -1,6 +1,8 @@
 import {
   continueAsNew,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
@@ -13,8 +15,13 @@ export interface RebuildInput {
   readonly name: ProjectionName;
   /** Build the read model as of this position or time; it is kept beside the serving one, never swapped in. */
   readonly until?: Until;
-  /** Events per batch (default 100,000): one `INSERT … SELECT … GROUP BY` per read model, and the checkpoint. */
+  /**
+   * Events per batch (default 500,000, about a second of PostgreSQL here): one `INSERT … SELECT … GROUP BY` per read
+   * model, committed with the checkpoint; a worker lost mid-batch loses that batch's work, never more.
+   */
   readonly batchSize?: number;
+  /** How long one activity folds batches before it reports back (default 2 s; 0: one batch per activity). */
+  readonly activityMs?: number;
   /** Continue as new after this many batches (default 200). */
   readonly batchesPerRun?: number;
   readonly carry?: RebuildCarry;
@@ -34,16 +41,27 @@ export interface RebuildResult {
   readonly untilPosition: number | null;
   /** Events folded by the batches (the swap folds the last few itself: `swap.caughtUp`). */
   readonly applied: number;
+  /** Batch activities run (each folds batches, committed one by one, for a couple of seconds). */
   readonly batches: number;
   readonly runs: number;
   readonly swap?: SwapResult;
 }
 
+const REBUILD_RETRY = { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: ['NoEventStore'] };
+
 const { beginProjectionRebuild, rebuildProjectionBatch, swapProjection } = proxyActivities<EventActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '10s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: ['NoEventStore'] },
+  retry: REBUILD_RETRY,
 });
+
+/** Creating the version is one short transaction: run it inside the first workflow task, without a round trip. */
+const local = proxyLocalActivities<EventActivities>({ startToCloseTimeout: '1m', retry: REBUILD_RETRY });
+
+/** Since this patch a rebuild begins with a local activity; rebuilds before it began with an activity task. */
+const LOCAL_BEGIN_PATCH = 'rebuild-begin-local';
+
+export const DEFAULT_REBUILD_BATCH = 500_000;
 
 /**
  * Event replay as a backfill: folds the whole store, from position 0, into a new version of the read model while
@@ -54,11 +72,12 @@ const { beginProjectionRebuild, rebuildProjectionBatch, swapProjection } = proxy
  */
 export async function projectionRebuild(input: RebuildInput): Promise<RebuildResult> {
   const info = workflowInfo();
-  const batchSize = input.batchSize ?? 100_000;
+  const batchSize = input.batchSize ?? DEFAULT_REBUILD_BATCH;
   let carry: RebuildCarry;
   if (input.carry !== undefined) carry = { ...input.carry, runs: input.carry.runs + 1 };
   else {
-    const begun = await beginProjectionRebuild({
+    const begin = patched(LOCAL_BEGIN_PATCH) ? local.beginProjectionRebuild : beginProjectionRebuild;
+    const begun = await begin({
       name: input.name,
       rebuildId: `${info.workflowId}/${info.firstExecutionRunId}`,
       ...(input.until !== undefined ? { until: input.until } : {}),
@@ -70,12 +89,18 @@ export async function projectionRebuild(input: RebuildInput): Promise<RebuildRes
   for (let inRun = 0; ; inRun++) {
     if (inRun >= perRun || workflowInfo().continueAsNewSuggested)
       return continueAsNew<typeof projectionRebuild>({ ...input, carry });
-    const batch = await rebuildProjectionBatch({ name: input.name, version: carry.version, maxEvents: batchSize });
+    const batch = await rebuildProjectionBatch({
+      name: input.name,
+      version: carry.version,
+      maxEvents: batchSize,
+      ...(input.activityMs !== undefined ? { maxMs: input.activityMs } : {}),
+    });
     carry = { ...carry, applied: carry.applied + batch.to - batch.from, batches: carry.batches + 1 };
     upsertSearchAttributes([{ key: StreamPosition, value: batch.to }]);
     setCurrentDetails(
       `**rebuild ${input.name} → v${carry.version}**${carry.untilPosition !== null ? ` as of position ${carry.untilPosition}` : ''}: ` +
-        `${batch.to} of ${batch.target} (${batch.target === 0 ? 100 : Math.floor((100 * batch.to) / batch.target)}%) · ` +
+        `${batch.streamPass === true ? 'in stream order, ' : ''}${batch.to} of ${batch.target} ` +
+        `(${batch.target === 0 ? 100 : Math.floor((100 * batch.to) / batch.target)}%) · ` +
         `${carry.batches} batches · run ${carry.runs}`,
     );
     // An as-of build stops exactly at its point; a live one stops within a batch of the head, and the swap folds

@@ -115,7 +115,13 @@ describe.each(ENGINES)('a worker killed mid-work, event store on %s', (engine) =
 
   it('a rebuild killed midway resumes from its own checkpoint and swaps once caught up', async () => {
     const head = (await storeHead(store.db)).position;
-    const handle = await startRebuild(client, 'customer_ltv', { taskQueue, scope, batchSize: 40, batchesPerRun: 10 });
+    const handle = await startRebuild(client, 'customer_ltv', {
+      taskQueue,
+      scope,
+      batchSize: 40,
+      activityMs: 0,
+      batchesPerRun: 10,
+    });
     let at = 0;
     await waitFor(
       'the rebuild to be partway',
@@ -132,5 +138,31 @@ describe.each(ENGINES)('a worker killed mid-work, event store on %s', (engine) =
     const expected = foldReadModels(await allEvents(store.db));
     expect(await readModel(store.db, 'customer_ltv')).toEqual(expected.customer_ltv);
     console.log(`[${engine}] rebuild killed at checkpoint ${at} of ${head}; resumed in ${result.runs} runs`);
+  }, 180_000);
+
+  it('a rebuild killed in its stream pass resumes from its cursor: no order folded twice or skipped', async () => {
+    const head = (await storeHead(store.db)).position;
+    const handle = await startRebuild(client, 'order_summary', {
+      taskQueue,
+      scope,
+      batchSize: 5,
+      activityMs: 0,
+      batchesPerRun: 20,
+    });
+    const pass = async () =>
+      (await projectionStatus(store.db, 'order_summary')).versions.find((v) =>
+        v.rebuildId?.startsWith(handle.workflowId),
+      )?.streamPass?.events ?? 0;
+    let at = 0;
+    await waitFor('the stream pass to be partway', async () => (at = await pass()) > 0, 60_000);
+    await killAndReplace();
+    expect(at).toBeLessThan(head);
+    const result = await handle.result();
+    expect(result.swap?.serving).toBe(result.version);
+    const expected = foldReadModels(await allEvents(store.db));
+    expect(await readModel(store.db, 'order_summary')).toEqual(expected.order_summary);
+    console.log(
+      `[${engine}] rebuild killed ${at} events into its stream pass of ${head}; resumed in ${result.runs} runs`,
+    );
   }, 180_000);
 });

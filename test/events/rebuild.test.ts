@@ -58,6 +58,7 @@ describe.each(ENGINES)('projection rebuild on %s', (engine) => {
       taskQueue: worker.taskQueue,
       scope,
       batchSize: 100,
+      activityMs: 0,
       batchesPerRun: 3,
     });
     const result = await handle.result();
@@ -103,6 +104,9 @@ describe.each(ENGINES)('projection rebuild on %s', (engine) => {
     });
     const result = await handle.result();
     expect(result).toMatchObject({ untilPosition: until, applied: until });
+    // One activity folds batch after batch (each committed) for a couple of seconds before it reports back.
+    expect(until / 64).toBeGreaterThan(4);
+    expect(result.batches).toBeLessThan(until / 64);
     expect(result.swap).toBeUndefined();
     const prefix = foldReadModels(await allEvents(store.db, until));
     expect(await readModel(store.db, 'daily_revenue', versionTable('daily_revenue', result.version))).toEqual(
@@ -112,6 +116,29 @@ describe.each(ENGINES)('projection rebuild on %s', (engine) => {
     const full = foldReadModels(await allEvents(store.db));
     expect(full.daily_revenue).not.toEqual(prefix.daily_revenue);
     expect(await readModel(store.db, 'daily_revenue')).toEqual(full.daily_revenue);
+  });
+
+  it('--until on order_summary folds the prefix in stream order, batch by batch, equal to a fold of that prefix', async () => {
+    const head = (await storeHead(store.db)).position;
+    const until = Math.floor(head / 3);
+    const handle = await startRebuild(client, 'order_summary', {
+      taskQueue: worker.taskQueue,
+      scope,
+      until: { position: until },
+      batchSize: 25,
+      activityMs: 0,
+    });
+    const result = await handle.result();
+    expect(result).toMatchObject({ untilPosition: until, applied: until });
+    expect(result.batches).toBeGreaterThan(2);
+    const version = (await projectionStatus(store.db, 'order_summary')).versions.find(
+      (v) => v.version === result.version,
+    );
+    expect(version).toMatchObject({ checkpoint: until, state: 'as-of' });
+    expect(version?.streamPass).toBeUndefined();
+    expect(await readModel(store.db, 'order_summary', versionTable('order_summary', result.version))).toEqual(
+      foldReadModels(await allEvents(store.db, until)).order_summary,
+    );
   });
 });
 
