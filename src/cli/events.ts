@@ -151,16 +151,18 @@ export async function projectionStatusCommand(
     if (!opts.watch) return ExitCode.Ok;
     await withClient(async (client) => {
       const handle = client.workflow.getHandle(projectionRebuildWorkflowId(projection));
-      for (;;) {
-        const running = await handle.describe().then(
+      const running = (): Promise<boolean> =>
+        handle.describe().then(
           (d) => d.status.name === 'RUNNING',
           (err: unknown) => {
             if (err instanceof WorkflowNotFoundError) return false;
             throw err;
           },
         );
-        if (!running) return;
+      // Asked before each print, so the last block printed is the state once the rebuild has ended.
+      for (let more = await running(); more;) {
         await sleep(1000);
+        more = await running();
         await print();
       }
     });

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendOrderCommand, stopProjections } from '../../src/events/client.js';
+import { sendOrderCommand, startRebuild, stopProjections } from '../../src/events/client.js';
+import { CommandRequest } from '../../src/events/domain.js';
 import { projectionStatus } from '../../src/events/projections.js';
-import { storeHead } from '../../src/events/store.js';
+import { handleCommand, storeHead } from '../../src/events/store.js';
 import { cli } from '../cli-process.js';
 import { startWorker, testClient, unique, waitFor, type TestWorker } from '../helpers.js';
 import { foldReadModels, allEvents, readModel } from './fold.js';
@@ -108,5 +109,44 @@ describe('the event-sourcing CLI and client function (PostgreSQL 15)', () => {
     expect(status.stdout).toMatch(/v2 {2}as-of/);
     expect((await cli(['projection', 'rollback', 'daily_revenue'], env)).code).toBe(1);
     expect((await cli(['projection', 'status', 'nope'], env)).code).toBe(2);
+  });
+
+  it('projection status --watch prints the rebuild as it goes and returns when it is done', async () => {
+    // Enough events for a rebuild of one event per activity to take several seconds.
+    for (let i = 0; i < 60; i++) {
+      const stream = `order/${unique('watch')}`;
+      await handleCommand(
+        store.db,
+        stream,
+        CommandRequest.parse({
+          commandId: `${stream}/place`,
+          command: { type: 'PlaceOrder', data: orderData(`w${i}`, '2026-11-03', 1000) },
+        }),
+        { correlationId: 'watch-test' },
+      );
+      await handleCommand(
+        store.db,
+        stream,
+        CommandRequest.parse({ commandId: `${stream}/pay`, command: { type: 'PayOrder', data: { amount: 500 } } }),
+        { correlationId: 'watch-test' },
+      );
+    }
+    const handle = await startRebuild(client, 'order_summary', {
+      taskQueue: worker.taskQueue,
+      batchSize: 1,
+      activityMs: 0,
+    });
+    const watched = cli(['projection', 'status', 'order_summary', '--watch'], env);
+    const result = await handle.result();
+    const { code, stdout, stderr } = await watched;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // A status block per second while it ran, the stream pass's progress rising in them, and the swap at the end.
+    const folded = [...stdout.matchAll(/stream pass: (\d+) events folded/g)].map((m) => Number(m[1]));
+    expect(new Set(folded).size).toBeGreaterThan(1);
+    expect(folded).toEqual([...folded].sort((a, b) => a - b));
+    expect(stdout.trimEnd().split('\n').slice(-4).join('\n')).toMatch(
+      new RegExp(`order_summary +v${result.version} serving`),
+    );
   });
 });
