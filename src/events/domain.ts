@@ -33,7 +33,10 @@ export const ShipOrderData = z.strictObject({ carrier: z.string().min(1).optiona
 export const CancelOrderData = z.strictObject({ reason: z.string().min(1) });
 export const RefundOrderData = z.strictObject({ amount: Cents.positive(), reason: z.string().min(1).optional() });
 
-/** A command on one order: its type and its data. Checked at the edge and again by the workflow's update validator. */
+/**
+ * A command on one order: its type and its data. Checked at the edge; the workflow's update validator checks the same
+ * contract without zod (command-check.ts, held to this one by a test).
+ */
 export const OrderCommand = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('PlaceOrder'), data: PlaceOrderData }),
   z.strictObject({ type: z.literal('PayOrder'), data: PayOrderData }),

@@ -9,7 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as domain from '../events/domain.js';
+import { checkCommandRequest } from '../events/command-check.js';
 import type { CommandRequest } from '../events/domain.js';
 import type { EventActivities } from '../events/activities.js';
 import type { EventRef } from '../events/store.js';
@@ -50,16 +50,6 @@ const { handleOrderCommand } = proxyLocalActivities<EventActivities>({
 });
 
 /**
- * The command contract (zod schemas), evaluated when an order's workflow starts instead of with the bundle's other
- * modules. The SDK evaluates a workflow's modules afresh for every workflow it runs, and evaluating zod and building
- * the schemas for every chain doubled a chain's CPU in the workflow thread (`npm run bench:chains`). `eager` keeps
- * the module in the one bundle file: nothing is fetched, the promise resolves within the activation.
- */
-function commandContract(): Promise<typeof domain> {
-  return import(/* webpackMode: "eager" */ '../events/domain.js');
-}
-
-/**
  * One order's command handler: commands run one at a time in arrival order (per-aggregate ordering); other orders
  * have their own workflows, so they run in parallel. Each command is one activity that dedups by command id, folds
  * the stream, decides and appends in one transaction. The Update id is the command id too, so a retried update
@@ -67,8 +57,6 @@ function commandContract(): Promise<typeof domain> {
  * Changes to the handler alter histories of aggregates in flight: guard them with patched().
  */
 export async function orderAggregate(input: OrderAggregateInput): Promise<{ commands: number }> {
-  // Before any handler: an update that came with the start waits in the SDK's buffer until its handler is set.
-  const { CommandRequest } = await commandContract();
   const perRun = input.commandsPerRun ?? 500;
   let accepted = 0;
   let handled = 0;
@@ -77,7 +65,7 @@ export async function orderAggregate(input: OrderAggregateInput): Promise<{ comm
     orderCommandUpdate,
     async (raw) => {
       accepted += 1;
-      const request = CommandRequest.parse(raw);
+      const request = contractChecked(raw);
       const turn = tail.then(() =>
         handleOrderCommand({ streamId: input.streamId, request, correlationId: workflowInfo().workflowId }),
       );
@@ -93,14 +81,7 @@ export async function orderAggregate(input: OrderAggregateInput): Promise<{ comm
       return { streamId: input.streamId, commandId: request.commandId, ...outcome };
     },
     {
-      validator: (raw) => {
-        const parsed = CommandRequest.safeParse(raw);
-        if (!parsed.success)
-          throw ApplicationFailure.nonRetryable(
-            parsed.error.issues.map((i) => `${i.path.join('.') || '(command)'}: ${i.message}`).join('; '),
-            FailureType.ContractViolation,
-          );
-      },
+      validator: (raw) => void contractChecked(raw),
     },
   );
   for (;;) {
@@ -114,4 +95,11 @@ export async function orderAggregate(input: OrderAggregateInput): Promise<{ comm
   await condition(allHandlersFinished);
   if (accepted >= perRun || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof orderAggregate>(input);
   return { commands: accepted };
+}
+
+/** The command as its contract has it (checkCommandRequest, no zod in the sandbox), or a ContractViolation. */
+function contractChecked(raw: unknown): CommandRequest {
+  const checked = checkCommandRequest(raw);
+  if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.issues.join('; '), FailureType.ContractViolation);
+  return checked.value;
 }
