@@ -195,3 +195,18 @@ describe('fields the seed does not name', () => {
     ).toBe(true);
   });
 });
+
+describe('bounds in messages', () => {
+  it('say "greater than" for an exclusive bound and "at least" for an inclusive one', async () => {
+    const { z } = await import('zod');
+    const { toContractIssues } = await import('../src/contracts/issues.js');
+    const schema = z.strictObject({ amount: z.number().int().nonnegative().positive(), count: z.number().max(3) });
+    const result = schema.safeParse({ amount: -3, count: 9 }, { reportInput: true });
+    expect(result.success).toBe(false);
+    expect(toContractIssues(result.error?.issues ?? []).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'amount: expected at least 0, got -3',
+      'amount: expected greater than 0, got -3',
+      'count: expected at most 3, got 9',
+    ]);
+  });
+});

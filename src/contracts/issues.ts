@@ -49,8 +49,11 @@ function messageOf(issue: z.core.$ZodIssue, input: unknown = issue.input): strin
     case 'too_small':
     case 'too_big': {
       const size = Array.isArray(input) ? `a list of ${input.length}` : got;
+      // An exclusive bound (`.positive()`, `.gt()`, `.lt()`) is not "at least": -3 for a positive amount says so.
       const bound =
-        issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+        issue.code === 'too_small'
+          ? `${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}`
+          : `${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
       return `${issue.message.startsWith('expected') ? issue.message : `expected ${bound}`}, got ${size}`;
     }
     case 'invalid_format':
