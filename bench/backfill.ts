@@ -17,16 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { parseAgentsFile } from '../src/agents/config.js';
-import { AgentRegistry } from '../src/agents/registry.js';
 import { backfillProgress, startBackfill } from '../src/temporal/backfills.js';
 import { connectClient } from '../src/temporal/connection.js';
 import type { ResolvedServer } from '../src/temporal/devserver.js';
-import { bundleOptions } from '../src/temporal/bundle.js';
-import { createWorker } from '../src/worker.js';
 import { baselineActivities } from './baseline-activities.js';
 import type { baselineBackfill } from './baseline-workflows.js';
-import { AGENTS_YAML, CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
+import { CHAIN_PAYLOAD, NOOP_AGENTS } from './replies.js';
+import { benchWorker } from './worker.js';
 import { serverKinds, startBenchServer, type ServerKind } from './servers.js';
 
 const HISTORY_WARNING = 10_240;
@@ -116,17 +113,12 @@ async function benchOurs(server: ResolvedServer & { label: string }, client: Cli
   const connection = await NativeConnection.connect(server.target.connection);
   const taskQueue = `bench-backfill-${randomUUID().slice(0, 8)}`;
   try {
-    const worker = await createWorker({
+    const worker = await benchWorker({
       connection,
       namespace: server.target.namespace,
       taskQueue,
-      agents: new AgentRegistry(parseAgentsFile(AGENTS_YAML, 'agents.yaml')),
       outDir,
       builtins: NOOP_AGENTS,
-      workflowBundle: await bundleWorkflowCode({
-        ...bundleOptions({ traced: false, encrypted: false }),
-        logger: new DefaultLogger('WARN'),
-      }),
     });
     return await worker.runUntil(async () => {
       const list = Array.from({ length: partitions }, (_, i) => `p=${String(i).padStart(6, '0')}`);

@@ -18,9 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseAgentsFile } from '../src/agents/config.js';
-import { AgentRegistry } from '../src/agents/registry.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { sendOrderCommand, startProjections, startRebuild, stopProjections } from '../src/events/client.js';
 import { openEventDb } from '../src/events/db.js';
 import {
@@ -35,11 +33,9 @@ import { commandsFor, syntheticOrders } from '../src/events/shop.js';
 import { storeHead } from '../src/events/store.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { resolveServer } from '../src/temporal/devserver.js';
-import { bundleOptions } from '../src/temporal/bundle.js';
-import { createWorker } from '../src/worker.js';
 import { DEFAULT_REBUILD_BATCH } from '../src/workflows/projection-rebuild.js';
 import { startPrivatePostgres } from '../test/etl/postgres.js';
-import { AGENTS_YAML } from './replies.js';
+import { benchWorker } from './worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -88,17 +84,12 @@ const connection = await NativeConnection.connect(server.target.connection);
 const taskQueue = `bench-events-${randomUUID().slice(0, 8)}`;
 try {
   await migrate(db);
-  const worker = await createWorker({
+  const worker = await benchWorker({
     connection,
     namespace: server.target.namespace,
     taskQueue,
-    agents: new AgentRegistry(parseAgentsFile(AGENTS_YAML, 'agents.yaml')),
     outDir,
     eventStore: db,
-    workflowBundle: await bundleWorkflowCode({
-      ...bundleOptions({ traced: false, encrypted: false }),
-      logger: new DefaultLogger('WARN'),
-    }),
   });
   await worker.runUntil(async () => {
     // 1. Commands at concurrency 20, projections following.

@@ -359,6 +359,8 @@ async function applyStreamBatch(
   maxEvents: number,
 ): Promise<{ from: number; to: number; streamPass: true } | undefined> {
   const sql = SQL[name].streamPass;
+  // Read models keyed otherwise never have a pass: no query for them on every batch.
+  if (sql === undefined) return undefined;
   const v = await c.query<{
     stream_pass_until: string | null;
     cursor_stream: string | null;
@@ -370,8 +372,7 @@ async function applyStreamBatch(
     [name, version],
   );
   const row = v.rows[0];
-  if (sql === undefined || row === undefined || row.cursor_stream === null || row.stream_pass_until === null)
-    return undefined;
+  if (row === undefined || row.cursor_stream === null || row.stream_pass_until === null) return undefined;
   const until = Number(row.stream_pass_until);
   const before = Number(row.stream_pass_events);
   const r = await c.query<{ stream_id: string; version: number; events: string }>(
