@@ -3,7 +3,8 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { ApplicationFailure } from '@temporalio/common';
 import { FLOWS, type FlowName } from '../flows.js';
 import { TASK_QUEUE, chainSearchAttributes, defaultChainId, inputDigest } from '../identity/index.js';
-import type { ChainInput, ChainState } from '../workflows/chain.js';
+import type { ChainState } from '../workflows/chain.js';
+import { chainInput } from '../workflows/chain-input.js';
 import { field } from '../field.js';
 
 export interface StartChainOptions {
@@ -30,7 +31,7 @@ export async function startChain(
 ): Promise<StartedChain> {
   const spec = FLOWS[flow];
   const workflowId = options.id ?? defaultChainId(flow, payload, options.partition, idOptionsFromEnv());
-  const input: ChainInput = { payload, ...(options.partition !== undefined ? { partition: options.partition } : {}) };
+  const input = chainInput(payload, options.partition !== undefined ? { partition: options.partition } : {});
   const handle = await client.workflow.start(spec.workflowType, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowId,

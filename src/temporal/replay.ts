@@ -3,6 +3,7 @@ import { diffPayloads, type PayloadChange } from '../diff.js';
 import { FLOWS, isFlowName, type FlowName } from '../flows.js';
 import { chainSearchAttributes, replayWorkflowId, TASK_QUEUE } from '../identity/index.js';
 import type { ChainInput, ChainState } from '../workflows/chain.js';
+import { chainInput } from '../workflows/chain-input.js';
 import { waitChain, type ChainOutcome } from './chains.js';
 
 /** Why a chain cannot be replayed as asked; the CLI turns it into exit 2. */
@@ -57,8 +58,7 @@ export function planReplay(original: ChainState, fromStep: number, override?: Re
     flow: original.flow,
     workflowId,
     fromStep,
-    input: {
-      payload: first,
+    input: chainInput(first, {
       ...(original.partition !== undefined ? { partition: original.partition } : {}),
       replay: {
         of: original.chainId,
@@ -67,7 +67,7 @@ export function planReplay(original: ChainState, fromStep: number, override?: Re
         outputs,
         ...(override !== undefined ? { override } : {}),
       },
-    },
+    }),
   };
 }
 

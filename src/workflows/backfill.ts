@@ -29,7 +29,7 @@ import {
   StreamBackfill,
   StreamFlow,
 } from '../identity/index.js';
-import type { ChainInput } from './chain.js';
+import { chainInput } from './chain-input.js';
 
 export type BackfillMode = 'missing' | 'failed' | 'all';
 
@@ -230,11 +230,11 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   showDetails();
 
   const runChain = async (partition: string): Promise<void> => {
-    const chainInput: ChainInput = { payload: input.payload, partition, backfill: info.workflowId };
+    const started = chainInput(input.payload, { partition, backfill: info.workflowId });
     try {
       await executeChild(spec.workflowType, {
         workflowId: idOf(partition),
-        args: [chainInput],
+        args: [started],
         taskQueue: info.taskQueue,
         workflowIdReusePolicy: atomicStart ? reusePolicy(input.mode) : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

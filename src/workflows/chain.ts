@@ -29,6 +29,7 @@ import {
   TemporalScheduledStartTime,
 } from '../identity/index.js';
 import { field } from '../field.js';
+import { CHAIN_CODE } from './chain-input.js';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
@@ -46,6 +47,13 @@ export interface ChainInput {
    * TemporalScheduledStartTime). Kept for those schedules' runs; new schedules never set it.
    */
   readonly scheduled?: { readonly grain: Grain; readonly lag: number };
+  /**
+   * The chain code this input was written for ({@link CHAIN_CODE}), set by every starter of ours. A chain
+   * started with it behaves as its code says without asking `patched()`, so its history carries no patch marker
+   * and no `TemporalChangeVersion` upsert (a visibility write). Inputs without it (recorded histories, a starter
+   * in another SDK) ask the patches as before.
+   */
+  readonly code?: number;
 }
 
 export interface ReplayInput {
@@ -179,7 +187,10 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     artifacts: [],
   };
   setHandler(chainQuery, () => state);
-  const generation = patched(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : patched(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
+  // Code 4 includes every patch below; older inputs learn from their history which they ran with.
+  const current = (input.code ?? 0) >= CHAIN_CODE;
+  const generation =
+    current || patched(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : patched(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
   const identity = chainSearchAttributes(flow.name, {
     ...(input.partition !== undefined ? { partition: input.partition } : {}),
     ...(input.backfill !== undefined ? { backfill: input.backfill } : {}),
@@ -233,7 +244,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     first = false;
     const summary = `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`;
     const { deliverHandoff } =
-      isLocal(policy) && patched(LOCAL_HANDOFFS_PATCH)
+      isLocal(policy) && (current || patched(LOCAL_HANDOFFS_PATCH))
         ? proxyLocalActivities<Activities>(localActivityOptions(policy, summary))
         : proxyActivities<Activities>(activityOptions(policy, summary));
     try {
@@ -283,7 +294,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
       });
     }
     const failedChecks = spec.reply === 'radar-output' || spec.reply === 'check-output' ? failedChecksIn(payload) : [];
-    if (failedChecks.length > 0 && patched(DATA_QUALITY_PATCH)) {
+    if (failedChecks.length > 0 && (current || patched(DATA_QUALITY_PATCH))) {
       state.status = 'failed';
       state.output = payload;
       setCurrentDetails(liveDetails(state));

@@ -17,6 +17,7 @@ import {
   type Grain,
 } from '../identity/index.js';
 import type { ChainInput, ChainResult } from './chain.js';
+import { chainInput } from './chain-input.js';
 
 /** What a schedule's action starts: the flow and payload of its chains, and how a run finds its partition. */
 export interface ScheduledChainInput {
@@ -61,12 +62,12 @@ export async function scheduledChain(input: ScheduledChainInput): Promise<Schedu
   const scheduledAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
   const partition = partitionForScheduledTime(scheduledAt, input.partition.grain, input.partition.lag);
   const chainId = defaultChainId(input.flow, input.payload, partition, { sealed: input.sealed === true });
-  const chainInput: ChainInput = { payload: input.payload, partition };
+  const started = chainInput(input.payload, { partition });
   setCurrentDetails(`**${input.flow}** · ${partition} · chain \`${chainId}\``);
   try {
     await executeChild<(started: ChainInput) => Promise<ChainResult>>(FLOWS[input.flow].workflowType, {
       workflowId: chainId,
-      args: [chainInput],
+      args: [started],
       taskQueue: info.taskQueue,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       parentClosePolicy: ParentClosePolicy.ABANDON,
