@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import type { ChainInput } from '../src/workflows/chain.js';
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => closeClient());
 
-type Events = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>;
+type Events = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
 
 /** The patch markers and TemporalChangeVersion upserts of a history: what patched() leaves behind. */
 function patchTraces(events: Events): string[] {
