@@ -7,7 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseAgentsFile } from '../src/agents/config.js';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { readFlowInput } from '../src/cli/input.js';
-import { FLOW_NAMES, type FlowName } from '../src/flows.js';
+import { DESIGN_FLOW_NAMES, type FlowName } from '../src/flows.js';
 import { startChain, waitChain } from '../src/temporal/chains.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { connectWorker } from '../src/temporal/worker-connection.js';
@@ -86,7 +86,8 @@ async function record(name: string, flow: FlowName, agents: string, payload?: Re
 
 try {
   await mkdir(OUT, { recursive: false });
-  for (const flow of FLOW_NAMES) await record(flow, flow, yaml('{ transport: builtin }'));
+  // The design chains; the pipelines record theirs with `npm run record-pipeline-histories`.
+  for (const flow of DESIGN_FLOW_NAMES) await record(flow, flow, yaml('{ transport: builtin }'));
   await record(
     'http-retries',
     'schema-to-pipeline',

@@ -80,22 +80,26 @@ afterAll(async () => {
 });
 
 describe('list', () => {
-  it('prints the chains of a partition as a table: id, flow, partition, status, step, start', async () => {
-    const r = await cli(['list', '--partition', part(1)]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const row = r.stdout.split('\n').find((l) => l.includes(ids.a)) ?? '';
-    expect(row.split('│').map((c) => c.trim())).toEqual([
+  it('prints the chains of a partition as a table: id, flow, partition, status, step failed at, start', async () => {
+    const row = async (partition: string, id: string) => {
+      const r = await cli(['list', '--partition', partition]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain(ids.b);
+      return (r.stdout.split('\n').find((l) => l.includes(id)) ?? '').split('│').map((c) => c.trim());
+    };
+    const started = expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    expect(await row(part(1), ids.a)).toEqual(['', ids.a, 'schema-to-pipeline', part(1), 'COMPLETED', '', started, '']);
+    expect(await row(part(3), ids.failed)).toEqual([
       '',
-      ids.a,
+      ids.failed,
       'schema-to-pipeline',
-      part(1),
-      'COMPLETED',
+      part(3),
+      'FAILED',
       '2 stream→builder',
-      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/),
+      started,
       '',
     ]);
-    expect(r.stdout).not.toContain(ids.b);
   });
 
   it('filters by flow, status, partition and start time through visibility', async () => {

@@ -62,8 +62,8 @@ describe('local: true bindings run handoffs as local activities', () => {
     expect(markers).toHaveLength(3);
     expect(details).toContain('1. schema → stream: completed');
     expect(details).toContain('2. stream → builder: completed');
-    // StreamStep still names the last step reached, so "failed at a step" queries keep working.
-    expect(description.typedSearchAttributes.get(StreamStep)).toBe('2 stream→builder');
+    // A completed chain records no step: StreamStep is where a chain failed.
+    expect(description.typedSearchAttributes.get(StreamStep)).toBeUndefined();
   });
 
   it('a binding without local: true still schedules activities', async () => {
@@ -104,12 +104,14 @@ describe('local: true bindings run handoffs as local activities', () => {
 
   it('a local handoff rejected by its agent is not retried (the non-retryable types still apply)', async () => {
     const agent = flaky(Infinity, FailureType.AgentRejected, false);
-    const { outcome } = await runPatternA(
+    const { outcome, description } = await runPatternA(
       { builder: `${LOCAL}\nretry: { max_attempts: 5, initial_interval: 50ms }` },
       agent.builtins,
     );
     expect(agent.calls()).toBe(1);
     expect(outcome).toMatchObject({ status: 'FAILED', failure: { type: 'AgentRejected' } });
     expect(outcome.state?.handoffs[1]).toMatchObject({ status: 'failed', attempts: 1 });
+    // StreamStep names the handoff it failed at, so "failed at a step" queries work for local handoffs too.
+    expect(description.typedSearchAttributes.get(StreamStep)).toBe('2 stream→builder');
   });
 });

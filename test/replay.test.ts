@@ -33,7 +33,7 @@ describe('committed histories', () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const all = await histories();
     const generations = [...new Set(all.map((h) => h.workflowId.split('/')[0]))];
-    expect(generations).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(generations).toEqual(['v1', 'v2', 'v3', 'v4', 'v5']);
     expect(all.map((h) => h.workflowId)).toEqual(generations.flatMap((g) => RECORDED.map((name) => `${g}/${name}`)));
     const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, all);
     const failures: string[] = [];

@@ -12,8 +12,10 @@ export const StreamPartition = defineSearchAttributeKey('StreamPartition', Searc
 export const StreamReplayOf = defineSearchAttributeKey('StreamReplayOf', SearchAttributeType.KEYWORD);
 export const StreamBackfill = defineSearchAttributeKey('StreamBackfill', SearchAttributeType.KEYWORD);
 /**
- * The handoff in progress, e.g. `2 stream→builder`; once the chain closed, the last one it started, so
- * `ExecutionStatus="Failed" AND StreamStep="2 stream→builder"` finds chains that failed at Builder.
+ * The handoff a chain failed at, e.g. `2 stream→builder`, so `ExecutionStatus="Failed" AND StreamStep="2
+ * stream→builder"` finds chains that failed at Builder. Set once, as the chain fails (chain code 5): a visibility
+ * write at every step cost about a tenth of the chains per second. Chains of code 4 and before set it at every
+ * step (the handoff in progress, then the last one started).
  */
 export const StreamStep = defineSearchAttributeKey('StreamStep', SearchAttributeType.KEYWORD);
 
@@ -49,20 +51,15 @@ export interface ChainIdentity {
   readonly partition?: string;
   readonly backfill?: string;
   readonly replayOf?: string;
-  /** The first step the chain will call an agent for (a replay may start later). */
-  readonly fromStep?: number;
 }
 
 export function chainSearchAttributes(flow: FlowName, identity: ChainIdentity = {}): SearchAttributePair[] {
   const spec = FLOWS[flow];
-  const step = identity.fromStep ?? 1;
-  const first = spec.handoffs[step - 1];
   return [
     { key: StreamFlow, value: flow },
     { key: StreamAgents, value: [...new Set(spec.handoffs.flatMap((h) => [h.from, h.to]))] },
     ...(identity.partition !== undefined ? [{ key: StreamPartition, value: identity.partition }] : []),
     ...(identity.backfill !== undefined ? [{ key: StreamBackfill, value: identity.backfill }] : []),
     ...(identity.replayOf !== undefined ? [{ key: StreamReplayOf, value: identity.replayOf }] : []),
-    ...(first !== undefined ? [{ key: StreamStep, value: stepLabel(step, first.from, first.to) }] : []),
   ];
 }

@@ -104,7 +104,6 @@ export async function runReplay(
     typedSearchAttributes: chainSearchAttributes(plan.flow, {
       ...(plan.input.partition !== undefined ? { partition: plan.input.partition } : {}),
       replayOf: original.chainId,
-      fromStep: plan.fromStep,
     }),
     staticSummary: `replay of ${original.chainId} from step ${plan.fromStep}${plan.input.replay?.override !== undefined ? ' (payload overridden)' : ''}`,
   });

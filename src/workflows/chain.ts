@@ -29,7 +29,7 @@ import {
   TemporalScheduledStartTime,
 } from '../identity/index.js';
 import { field } from '../field.js';
-import { CHAIN_CODE } from './chain-input.js';
+import { CODE_NO_PATCHES, CODE_STEP_ON_FAILURE } from './chain-input.js';
 import { describePayload, type AgentName, type FlowName, type FlowSpec, type Party } from '../flows.js';
 
 /** What a chain is started with: the payload handed into its first step, and the partition it covers. */
@@ -48,10 +48,10 @@ export interface ChainInput {
    */
   readonly scheduled?: { readonly grain: Grain; readonly lag: number };
   /**
-   * The chain code this input was written for ({@link CHAIN_CODE}), set by every starter of ours. A chain
-   * started with it behaves as its code says without asking `patched()`, so its history carries no patch marker
-   * and no `TemporalChangeVersion` upsert (a visibility write). Inputs without it (recorded histories, a starter
-   * in another SDK) ask the patches as before.
+   * The chain code this input was written for (`CHAIN_CODE` in chain-input.ts), set by every starter of ours. A
+   * chain started with it behaves as its code says without asking `patched()`, so its history carries no patch
+   * marker and no `TemporalChangeVersion` upsert (a visibility write). Inputs without it (recorded histories, a
+   * starter in another SDK) ask the patches as before.
    */
   readonly code?: number;
 }
@@ -140,6 +140,13 @@ const DATA_QUALITY_PATCH = 'stream-data-quality-fails';
  */
 const LOCAL_HANDOFFS_PATCH = 'stream-local-handoffs';
 
+/**
+ * Since this patch (and chain code 5) `StreamStep` is upserted once, to the handoff a chain failed at, not at
+ * every step: a visibility write per handoff after the first cost about a tenth of the chains per second. The
+ * handoff in progress is on the run's page in the UI (its pending activity and current details) and in `show`.
+ */
+const STEP_ON_FAILURE_PATCH = 'stream-step-on-failure';
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
@@ -187,16 +194,30 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     artifacts: [],
   };
   setHandler(chainQuery, () => state);
-  // Code 4 includes every patch below; older inputs learn from their history which they ran with.
-  const current = (input.code ?? 0) >= CHAIN_CODE;
+  // Code 4 includes the patches before STEP_ON_FAILURE_PATCH, code 5 that one too; older inputs learn from
+  // their history which they ran with.
+  const code = input.code ?? 0;
+  const current = code >= CODE_NO_PATCHES;
   const generation =
     current || patched(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : patched(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
-  const identity = chainSearchAttributes(flow.name, {
-    ...(input.partition !== undefined ? { partition: input.partition } : {}),
-    ...(input.backfill !== undefined ? { backfill: input.backfill } : {}),
-    ...(replay !== undefined ? { replayOf: replay.of, fromStep: replay.fromStep } : {}),
-  });
-  /** Records the step in progress (or how the chain ended, before v3) in search attributes and the UI. */
+  const stepOnFailure = code >= CODE_STEP_ON_FAILURE || (generation === 3 && patched(STEP_ON_FAILURE_PATCH));
+  const fromStep = replay?.fromStep ?? 1;
+  const firstSpec = flow.handoffs[fromStep - 1];
+  const identity: SearchAttributePair[] = [
+    ...chainSearchAttributes(flow.name, {
+      ...(input.partition !== undefined ? { partition: input.partition } : {}),
+      ...(input.backfill !== undefined ? { backfill: input.backfill } : {}),
+      ...(replay !== undefined ? { replayOf: replay.of } : {}),
+    }),
+    // Before code 5 a chain's identity included its first step.
+    ...(!stepOnFailure && firstSpec !== undefined
+      ? [{ key: StreamStep, value: stepLabel(fromStep, firstSpec.from, firstSpec.to) }]
+      : []),
+  ];
+  /**
+   * Records the step in progress in the UI's current details; before code 5 also in search attributes (and
+   * before v3 how the chain ended).
+   */
   const mark = (step: string, first: boolean): void => {
     if (generation === 2) {
       upsertSearchAttributes([
@@ -204,11 +225,15 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         { key: StreamStep, value: step },
       ]);
     } else if (generation === 3) {
-      const wanted: SearchAttributePair[] = first ? identity : [{ key: StreamStep, value: step }];
+      const wanted: SearchAttributePair[] = first ? identity : stepOnFailure ? [] : [{ key: StreamStep, value: step }];
       const missing = wanted.filter((p) => !sameValue(info.typedSearchAttributes.get(p.key), p.value));
       if (missing.length > 0) upsertSearchAttributes(missing);
     }
     setCurrentDetails(liveDetails(state));
+  };
+  /** Since code 5, where the chain failed: its one StreamStep upsert, in the workflow task that fails it. */
+  const failedAt = (step: string): void => {
+    if (stepOnFailure) upsertSearchAttributes([{ key: StreamStep, value: step }]);
   };
 
   if (typeof input.payload !== 'object' || input.payload === null || Array.isArray(input.payload)) {
@@ -220,7 +245,6 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     });
   }
 
-  const fromStep = replay?.fromStep ?? 1;
   const policies = await agentPolicies([...new Set(flow.handoffs.slice(fromStep - 1).map((h) => h.to))]);
   let payload = input.payload;
   let first = true;
@@ -285,6 +309,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
       state.status = 'failed';
       if (generation === 2) mark('failed', false);
       else setCurrentDetails(liveDetails(state));
+      failedAt(stepLabel(record.step, spec.from, spec.to));
       throw ApplicationFailure.create({
         type: failure.type,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}) failed: ${failure.message}`,
@@ -298,6 +323,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
       state.status = 'failed';
       state.output = payload;
       setCurrentDetails(liveDetails(state));
+      failedAt(stepLabel(record.step, spec.from, spec.to));
       throw ApplicationFailure.create({
         type: FailureType.DataQualityFailed,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}): ${describeChecks(failedChecks)}`,

@@ -177,8 +177,8 @@ describe('the Temporal UI shows every handoff', () => {
     await shot('run-user-metadata-failed');
   });
 
-  it("the run's search attributes: flow, agents, step", async () => {
-    await page.goto(runPage(patternA));
+  it("the run's search attributes: flow, agents, the step it failed at", async () => {
+    await page.goto(runPage(failedA));
     await page
       .getByRole('link', { name: 'Search Attributes' })
       .or(page.getByRole('tab', { name: 'Search Attributes' }))
