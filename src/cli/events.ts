@@ -205,7 +205,7 @@ export async function projectionRebuildCommand(name: string, opts: RebuildOption
     if (opts.json) printJson(result);
     else if (result.swap !== undefined)
       process.stdout.write(
-        `${projection}: v${result.version} serves (was v${result.swap.previous ?? '-'}), ${result.applied + result.swap.caughtUp} events replayed in ${result.batches} batches\n`,
+        `${projection}: v${result.version} serves (was v${result.swap.previous ?? '-'}), ${result.applied + result.swap.caughtUp} events replayed by ${result.batches} batch ${result.batches === 1 ? 'activity' : 'activities'}\n`,
       );
     else
       process.stdout.write(

@@ -100,6 +100,7 @@ describe('the event-sourcing CLI and client function (PostgreSQL 15)', () => {
     const rebuilt = await cli(['projection', 'rebuild', 'order_summary', '--wait'], env);
     expect(rebuilt.stderr).toBe('');
     expect(rebuilt.stdout).toContain('order_summary: v2 serves (was v1)');
+    expect(rebuilt.stdout).toMatch(/events replayed by \d+ batch activit(y|ies)\n/);
     expect(await readModel(store.db, 'order_summary')).toEqual(foldReadModels(await allEvents(store.db)).order_summary);
     const rolled = await cli(['projection', 'rollback', 'order_summary'], env);
     expect(rolled.stdout).toContain('v1 serves again (was v2)');
