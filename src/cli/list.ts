@@ -39,6 +39,7 @@ export interface ChainListing {
   readonly flow?: string;
   readonly partition?: string;
   readonly status: string;
+  /** StreamStep: the handoff a failed chain stopped at (chains before chain code 5: the last one started). */
   readonly step?: string;
   readonly startTime: string;
   readonly closeTime?: string;
