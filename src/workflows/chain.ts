@@ -147,6 +147,17 @@ const LOCAL_HANDOFFS_PATCH = 'stream-local-handoffs';
  */
 const STEP_ON_FAILURE_PATCH = 'stream-step-on-failure';
 
+/**
+ * The chain code that includes each patch: an input stamped with that code or a later one takes the patched
+ * branch without asking `patched()`; older inputs ask (SEARCH_ATTRIBUTES_PATCH is only asked by those).
+ */
+const PATCH_CODE: Readonly<Record<string, number>> = {
+  [SEARCH_ATTRIBUTES_AT_START_PATCH]: CODE_NO_PATCHES,
+  [DATA_QUALITY_PATCH]: CODE_NO_PATCHES,
+  [LOCAL_HANDOFFS_PATCH]: CODE_NO_PATCHES,
+  [STEP_ON_FAILURE_PATCH]: CODE_STEP_ON_FAILURE,
+};
+
 const { agentPolicies } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 
 /**
@@ -194,13 +205,10 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     artifacts: [],
   };
   setHandler(chainQuery, () => state);
-  // Code 4 includes the patches before STEP_ON_FAILURE_PATCH, code 5 that one too; older inputs learn from
-  // their history which they ran with.
-  const code = input.code ?? 0;
-  const current = code >= CODE_NO_PATCHES;
-  const generation =
-    current || patched(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : patched(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
-  const stepOnFailure = code >= CODE_STEP_ON_FAILURE || (generation === 3 && patched(STEP_ON_FAILURE_PATCH));
+  /** Whether this chain runs `patch`'s branch: by its input's chain code, else as its history says. */
+  const runs = (patch: string): boolean => (input.code ?? 0) >= (PATCH_CODE[patch] ?? Infinity) || patched(patch);
+  const generation = runs(SEARCH_ATTRIBUTES_AT_START_PATCH) ? 3 : runs(SEARCH_ATTRIBUTES_PATCH) ? 2 : 1;
+  const stepOnFailure = generation === 3 && runs(STEP_ON_FAILURE_PATCH);
   const fromStep = replay?.fromStep ?? 1;
   const firstSpec = flow.handoffs[fromStep - 1];
   const identity: SearchAttributePair[] = [
@@ -224,8 +232,8 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
         ...(first ? identity.filter((p) => p.key.name !== StreamStep.name) : []),
         { key: StreamStep, value: step },
       ]);
-    } else if (generation === 3) {
-      const wanted: SearchAttributePair[] = first ? identity : stepOnFailure ? [] : [{ key: StreamStep, value: step }];
+    } else if (generation === 3 && (first || !stepOnFailure)) {
+      const wanted: SearchAttributePair[] = first ? identity : [{ key: StreamStep, value: step }];
       const missing = wanted.filter((p) => !sameValue(info.typedSearchAttributes.get(p.key), p.value));
       if (missing.length > 0) upsertSearchAttributes(missing);
     }
@@ -264,11 +272,12 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
     if (policy === undefined) throw new Error(`no policy for ${spec.to}`);
     record.status = 'running';
     record.startedAt = new Date().toISOString();
-    mark(stepLabel(record.step, spec.from, spec.to), first);
+    const label = stepLabel(record.step, spec.from, spec.to);
+    mark(label, first);
     first = false;
     const summary = `${spec.from} → ${spec.to} · ${describePayload(spec.input, payload)}`;
     const { deliverHandoff } =
-      isLocal(policy) && (current || patched(LOCAL_HANDOFFS_PATCH))
+      isLocal(policy) && runs(LOCAL_HANDOFFS_PATCH)
         ? proxyLocalActivities<Activities>(localActivityOptions(policy, summary))
         : proxyActivities<Activities>(activityOptions(policy, summary));
     try {
@@ -309,7 +318,7 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
       state.status = 'failed';
       if (generation === 2) mark('failed', false);
       else setCurrentDetails(liveDetails(state));
-      failedAt(stepLabel(record.step, spec.from, spec.to));
+      failedAt(label);
       throw ApplicationFailure.create({
         type: failure.type,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}) failed: ${failure.message}`,
@@ -319,11 +328,11 @@ export async function runChain(flow: FlowSpec, started: ChainInput): Promise<Cha
       });
     }
     const failedChecks = spec.reply === 'radar-output' || spec.reply === 'check-output' ? failedChecksIn(payload) : [];
-    if (failedChecks.length > 0 && (current || patched(DATA_QUALITY_PATCH))) {
+    if (failedChecks.length > 0 && runs(DATA_QUALITY_PATCH)) {
       state.status = 'failed';
       state.output = payload;
       setCurrentDetails(liveDetails(state));
-      failedAt(stepLabel(record.step, spec.from, spec.to));
+      failedAt(label);
       throw ApplicationFailure.create({
         type: FailureType.DataQualityFailed,
         message: `handoff ${record.step} (${spec.from} → ${spec.to}): ${describeChecks(failedChecks)}`,
