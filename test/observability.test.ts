@@ -197,7 +197,10 @@ describe('a worker with metrics and tracing on', () => {
       STREAM_COLLAB_METRICS: metrics,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
     });
-    await waitFor('the worker to poll', () => worker.output().includes('worker: task queue'));
+    // Its start-up lines can reach us in separate reads: wait for the last of those the test reads.
+    await waitFor('the worker to poll and name its telemetry', () =>
+      worker.output().includes('worker: OpenTelemetry traces to'),
+    );
   });
 
   afterAll(async () => {
